@@ -1,0 +1,158 @@
+"""Declaring an API endpoint once: its route, role, input and output schemas.
+
+The declaration drives the request handling (authenticate, authorise, parse, validate,
+commit once, dump) and the OpenAPI document, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Blueprint, request
+from marshmallow import Schema, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.auth import current_principal
+from api.errors import BadRequest, UnsupportedMediaType
+from trace.auth.models import Role
+from trace.auth.services import Principal, require_role
+from trace.db import begin_write
+from trace.errors import Conflict, DomainError, Invalid
+from trace.pagination import Page
+from web.database import get_session
+
+ANY_ROLE = frozenset(Role)
+JSON_TYPES = ("application/json",)
+
+
+@dataclass
+class Endpoint:
+    """What one operation is, as the OpenAPI document describes it."""
+
+    rule: str
+    method: str
+    name: str
+    summary: str
+    roles: frozenset[Role]
+    body: type[Schema] | None = None
+    query: type[Schema] | None = None
+    response: type[Schema] | None = None
+    status: int = 200
+    many: bool = False
+    tag: str = ""
+    public: bool = False
+    errors: tuple[int, ...] = field(default=())
+
+
+REGISTRY: list[Endpoint] = []
+
+
+@dataclass
+class Call:
+    """What a handler gets: the session, who is asking, and the validated input."""
+
+    session: Session
+    principal: Principal | None
+    body: dict
+    query: dict
+
+    @property
+    def actor(self) -> str:
+        return self.principal.actor if self.principal else "public"
+
+
+def endpoint(
+    bp: Blueprint,
+    rule: str,
+    method: str = "GET",
+    *,
+    summary: str,
+    roles: frozenset[Role] = ANY_ROLE,
+    body: type[Schema] | None = None,
+    query: type[Schema] | None = None,
+    response: type[Schema] | None = None,
+    status: int = 200,
+    many: bool = False,
+    tag: str = "",
+    public: bool = False,
+) -> Callable:
+    """Register `handler(call, **path_args)` under `rule` with everything the API promises."""
+
+    def register(handler: Callable) -> Callable:
+        spec = Endpoint(
+            rule, method, handler.__name__, summary, roles, body, query, response, status, many,
+            tag, public,
+        )
+        REGISTRY.append(spec)
+
+        @functools.wraps(handler)
+        def view(**path_args):
+            return _handle(spec, handler, path_args)
+
+        bp.add_url_rule(rule, endpoint=handler.__name__, view_func=view, methods=[method])
+        return handler
+
+    return register
+
+
+def _handle(spec: Endpoint, handler: Callable, path_args: dict):
+    session = get_session()
+    principal = None if spec.public else current_principal(session)
+    if principal is not None:
+        require_role(principal, spec.roles)
+    writes = spec.method != "GET"
+    if writes:
+        begin_write(session)
+    call = Call(session, principal, _load_body(spec), _load_query(spec))
+    try:
+        result = handler(call, **path_args)
+        if writes:
+            session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        # A concurrent writer won a uniqueness race the domain's own checks could not see.
+        raise Conflict("the change conflicts with data written at the same time") from error
+    except DomainError:
+        session.rollback()
+        raise
+    return _dump(spec, result)
+
+
+def _load_body(spec: Endpoint) -> dict:
+    if spec.body is None:
+        return {}
+    if request.mimetype not in JSON_TYPES:
+        raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
+    if not request.get_data(cache=True):
+        raise BadRequest("the request body is empty; a JSON object is expected")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("the request body is not valid JSON")
+    return _validate(spec.body(), data)
+
+
+def _load_query(spec: Endpoint) -> dict:
+    if spec.query is None:
+        return {}
+    return _validate(spec.query(), request.args.to_dict())
+
+
+def _validate(schema: Schema, data) -> dict:
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+        raise Invalid("the input is not valid", messages) from None
+
+
+def _dump(spec: Endpoint, result):
+    if spec.response is None:
+        return ("", 204) if result is None else (result, spec.status)
+    if isinstance(result, Page):
+        items = spec.response(many=True).dump(result.items)
+        return {"items": items, "next_after": result.next_after}, spec.status
+    return spec.response().dump(result), spec.status
+

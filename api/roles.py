@@ -1,0 +1,11 @@
+"""Which roles may call which group of endpoints (admins may call all of them)."""
+
+from trace.auth.models import Role
+
+READ = frozenset(Role)
+CATALOG = frozenset({Role.admin})
+PRODUCTS = frozenset({Role.quality})
+INSPECTORS = frozenset({Role.quality})
+MATERIALS = frozenset({Role.quality, Role.line})
+BATCHES = frozenset({Role.quality, Role.line})
+BATCH_STATUS = frozenset({Role.quality})

@@ -1,0 +1,14 @@
+^XA
+^CI28
+^PW{width_dots}
+^LL{height_dots}
+^LH0,0
+{qr}
+{product_name}
+{serial}
+{lot}
+{produced_on}
+{gtin}
+{code_display}
+{static}
+^XZ

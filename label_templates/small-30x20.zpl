@@ -1,0 +1,10 @@
+^XA
+^CI28
+^PW{width_dots}
+^LL{height_dots}
+^LH0,0
+{qr}
+{product_name}
+{serial}
+{code_display}
+^XZ

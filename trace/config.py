@@ -1,0 +1,53 @@
+"""One configuration object, read from TRACE_* environment variables with safe defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = REPO_ROOT / "instance"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of one running service; the app factory builds it once."""
+
+    database_url: str
+    public_base_url: str
+    secret_key: str
+    ratelimit_storage: str = "memory://"
+    instance_path: Path = DEFAULT_INSTANCE
+    max_body_bytes: int = 32 * 1024 * 1024
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Config:
+        """Read the TRACE_* variables; anything unset gets its documented default."""
+        env = os.environ if environ is None else environ
+        instance = Path(env.get("TRACE_INSTANCE_PATH", DEFAULT_INSTANCE))
+        return cls(
+            database_url=env.get("TRACE_DATABASE_URL") or f"sqlite:///{instance / 'trace.db'}",
+            public_base_url=env.get("TRACE_PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            secret_key=env.get("TRACE_SECRET_KEY") or _instance_secret(instance),
+            ratelimit_storage=env.get("TRACE_RATELIMIT_STORAGE", "memory://"),
+            instance_path=instance,
+        )
+
+    def with_overrides(self, **changes) -> Config:
+        """A copy with some settings replaced (tests and the CLI use this)."""
+        return replace(self, **changes)
+
+
+def _instance_secret(instance: Path) -> str:
+    """The secret key kept in instance/, generated on first use and never committed."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

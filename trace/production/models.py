@@ -1,0 +1,101 @@
+"""Batches (lots), the material lots they consume, items and their components."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trace.catalog.models import Line, MaterialLot, Product
+from trace.db import Base, str_enum, utcnow
+
+
+class BatchStatus(enum.Enum):
+    open = "open"
+    released = "released"
+    on_hold = "on_hold"
+    recalled = "recalled"
+    closed = "closed"
+
+
+batch_material = Table(
+    "batch_material",
+    Base.metadata,
+    Column("batch_id", ForeignKey("batch.id"), primary_key=True),
+    Column("material_lot_id", ForeignKey("material_lot.id"), primary_key=True),
+    # "Which batches used this material lot?" is the first question of a supplier recall.
+    Index("ix_batch_material_material_lot_id", "material_lot_id"),
+)
+
+
+class Batch(Base):
+    __tablename__ = "batch"
+    __table_args__ = (
+        UniqueConstraint("product_id", "lot_number"),
+        CheckConstraint("planned_quantity >= 0", name="planned_quantity_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    lot_number: Mapped[str] = mapped_column(String(20))
+    line_id: Mapped[int] = mapped_column(ForeignKey("line.id"), index=True)
+    status: Mapped[BatchStatus] = mapped_column(
+        str_enum(BatchStatus, "batch_status"), default=BatchStatus.open
+    )
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    planned_quantity: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[dt.datetime | None]
+    ended_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[Product] = relationship()
+    line: Mapped[Line] = relationship()
+    material_lots: Mapped[list[MaterialLot]] = relationship(
+        secondary=batch_material, order_by=MaterialLot.id
+    )
+
+
+class ItemStatus(enum.Enum):
+    produced = "produced"
+    failed = "failed"  # failed final inspection: quarantined until reworked or scrapped
+    shipped = "shipped"
+    delivered = "delivered"
+    in_repair = "in_repair"
+    scrapped = "scrapped"
+
+
+class Item(Base):
+    """One manufactured unit: its human-readable serial and its public, unguessable code."""
+
+    __tablename__ = "item"
+    __table_args__ = (UniqueConstraint("product_id", "serial"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), index=True)
+    serial: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[ItemStatus] = mapped_column(
+        str_enum(ItemStatus, "item_status"), default=ItemStatus.produced
+    )
+    produced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[Product] = relationship()
+    batch: Mapped[Batch] = relationship()
+
+
+class ItemComponent(Base):
+    """Unit-to-unit genealogy: a component (by serial, or a tracked item) inside an item."""
+
+    __tablename__ = "item_component"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    component_item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"), index=True)
+    part_number: Mapped[str] = mapped_column(String(64))
+    serial: Mapped[str | None] = mapped_column(String(64))
+    lot: Mapped[str | None] = mapped_column(String(64))
+    installed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[dt.datetime | None]

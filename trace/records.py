@@ -1,0 +1,59 @@
+"""What every immutable trace record shares: a client event id, who and when, and voiding.
+
+Trace records (inspections, process records, shipments and their events, repairs) are
+never edited. A correction is a new record that voids the old one with a reason; the
+replacement points at the record it replaces, and histories show both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from trace.db import utcnow
+from trace.errors import Conflict, Invalid
+
+
+class TraceRecord:
+    """Columns of an immutable record; mixed into each record model."""
+
+    # The client's idempotency key, unique per record kind; the hash of what was posted
+    # tells a harmless retry from a clash.
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(120))
+    voided_at: Mapped[dt.datetime | None]
+    voided_by: Mapped[str | None] = mapped_column(String(120))
+    void_reason: Mapped[str | None] = mapped_column(String(500))
+
+    @declared_attr
+    def replaces_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey(f"{cls.__tablename__}.id"), unique=True)
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
+
+
+def void_record(record: TraceRecord, *, actor: str, reason: str, replacement=None) -> None:
+    """Void `record` with a reason, optionally linking the record that replaces it.
+
+    Refuses to void twice: a voided record stays as it was voided, so the history of a
+    correction cannot be rewritten.
+    """
+    if record.is_voided:
+        raise Conflict(
+            f"record was already voided at {record.voided_at.isoformat()}",
+            {"reason": [record.void_reason]},
+        )
+    if not reason or not reason.strip():
+        raise Invalid("a reason is required to void a record", {"reason": ["required"]})
+    record.voided_at = utcnow()
+    record.voided_by = actor
+    record.void_reason = reason.strip()
+    if replacement is not None:
+        replacement.replaces_id = record.id

@@ -1,0 +1,32 @@
+"""Public scans of item codes, with coarse, privacy-preserving client data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trace.db import Base, str_enum, utcnow
+
+
+class Verdict(enum.Enum):
+    genuine = "genuine"
+    unknown = "unknown"
+    suspicious = "suspicious"
+    recalled = "recalled"
+
+
+class Scan(Base):
+    __tablename__ = "scan"
+    __table_args__ = (Index("ix_scan_item_id_scanned_at", "item_id", "scanned_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
+    scanned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    verdict: Mapped[Verdict] = mapped_column(str_enum(Verdict, "scan_verdict"))
+    # A keyed hash of the client address: counts distinct clients, reveals no address.
+    client_hash: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    user_agent_family: Mapped[str | None] = mapped_column(String(32))

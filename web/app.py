@@ -1,0 +1,44 @@
+"""The application factory: defaults, then environment, then the caller's overrides."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from trace.config import Config
+from web.database import init_database
+from web.errors import register_error_handlers
+from web.security import add_security_headers
+
+
+def create_app(config: Config | dict | None = None) -> Flask:
+    """Build the service. `config` may be a whole Config or a dict of overrides."""
+    if not isinstance(config, Config):
+        config = Config.from_env().with_overrides(**(config or {}))
+    app = Flask(__name__, instance_path=str(config.instance_path))
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        MAX_CONTENT_LENGTH=config.max_body_bytes,
+        JSON_SORT_KEYS=False,
+        TRACE=config,
+    )
+    app.json.sort_keys = False
+    init_database(app, config)
+    register_error_handlers(app)
+    app.after_request(add_security_headers)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from api import bp as api_bp
+    from web.pages import bp as pages_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(pages_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from web.cli import register_commands
+
+    register_commands(app)

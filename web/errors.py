@@ -1,0 +1,63 @@
+"""Errors answered as JSON under /api and as HTML pages everywhere else."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from trace.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+# Werkzeug's names are fine for people; API clients get stable snake_case codes.
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    """The one error shape of DESIGN.md §6, or an HTML page outside the API."""
+    if wants_json():
+        body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def _http_error(error: HTTPException):
+    response = error_response(
+        error.code or 500, HTTP_CODES.get(error.code, "http_error"), error.description or ""
+    )
+    if error.code == 405 and error.valid_methods:
+        response[0].headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _domain_error(error: DomainError):
+    return error_response(error.status, error.code, error.message, error.fields)
+
+
+def _unexpected(error: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(Exception, _unexpected)
