@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from api.auth import current_principal
 from api.errors import BadRequest, UnsupportedMediaType
+from api.schemas.fields import MAX_ID
 from trace.auth.models import Role
 from trace.auth.services import Principal, require_role
 from trace.db import begin_write
-from trace.errors import Conflict, DomainError, Invalid
+from trace.errors import Conflict, DomainError, Invalid, NotFound
 from trace.pagination import Page
 from web.database import get_session
 
@@ -99,13 +100,14 @@ def endpoint(
 
 
 def _handle(spec: Endpoint, handler: Callable, path_args: dict):
+    _refuse_impossible_ids(path_args)
     session = get_session()
+    writes = spec.method != "GET"
+    if writes:
+        begin_write(session)  # before the first query: see trace.db._on_begin
     principal = None if spec.public else current_principal(session)
     if principal is not None:
         require_role(principal, spec.roles)
-    writes = spec.method != "GET"
-    if writes:
-        begin_write(session)
     call = Call(session, principal, _load_body(spec), _load_query(spec))
     try:
         result = handler(call, **path_args)
@@ -119,6 +121,13 @@ def _handle(spec: Endpoint, handler: Callable, path_args: dict):
         session.rollback()
         raise
     return _dump(spec, result)
+
+
+def _refuse_impossible_ids(path_args: dict) -> None:
+    # An id past 64 bits names nothing, and SQLite refuses to even compare one (a 500).
+    for name, value in path_args.items():
+        if isinstance(value, int) and value > MAX_ID:
+            raise NotFound(f"no {name} {value}", {name: ["unknown id"]})
 
 
 def _load_body(spec: Endpoint) -> dict:

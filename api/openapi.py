@@ -10,6 +10,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from api.endpoint import REGISTRY, Endpoint
 from api.schemas.common import Error
+from trace.auth.models import Role
 
 PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 ERROR_TEXT = {
@@ -52,7 +53,8 @@ def _operation(ep: Endpoint) -> dict:
         "tags": [ep.tag] if ep.tag else [],
         "parameters": _path_parameters(ep.rule),
         "responses": {},
-        "x-roles": sorted(role.value for role in ep.roles),
+        # require_role lets admins do anything, so the document says so too.
+        "x-roles": sorted(role.value for role in ep.roles | {Role.admin}),
     }
     if ep.query:
         operation["parameters"].append({"in": "query", "schema": ep.query})

@@ -1,8 +1,8 @@
 """Item codes (追溯码): the public, unguessable token printed on every unit's label.
 
 A code is 16 random characters (80 bits from `secrets`) followed by one check
-character, all from Crockford's base32 alphabet, e.g. ``7KQ2-MX9R-D4TB-0HZP-G``
-for people and ``7KQ2MX9RD4TB0HZPG`` everywhere else. The alphabet leaves out I, L,
+character, all from Crockford's base32 alphabet, e.g. ``7KQ2-MX9R-D4TB-0HZP-M``
+for people and ``7KQ2MX9RD4TB0HZPM`` everywhere else. The alphabet leaves out I, L,
 O and U so a code survives being read aloud and typed, and it is a subset of QR
 alphanumeric mode, so an upper-case code makes a smaller QR symbol.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from trace.errors import DomainError
@@ -40,11 +40,13 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 
 
 def _http_error(error: HTTPException):
-    response = error_response(
-        error.code or 500, HTTP_CODES.get(error.code, "http_error"), error.description or ""
+    response = make_response(
+        error_response(
+            error.code or 500, HTTP_CODES.get(error.code, "http_error"), error.description or ""
+        )
     )
     if error.code == 405 and error.valid_methods:
-        response[0].headers["Allow"] = ", ".join(error.valid_methods)
+        response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 
 

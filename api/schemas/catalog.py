@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from api.schemas.common import PageQuery
-from api.schemas.fields import Code, Id, StrictBool, StrictInt, Text
+from api.schemas.fields import MAX_ID, Code, Id, Pattern, StrictBool, StrictFloat, StrictInt, Text
 from trace.catalog.models import StationKind
 
 
@@ -11,7 +11,8 @@ class ProductIn(Schema):
     sku = Code(64, required=True)
     name = Text(200, required=True)
     gtin = fields.String(
-        allow_none=True, validate=validate.Regexp(r"^\d{8}$|^\d{12,14}$", error="8, 12, 13 or 14 digits")
+        allow_none=True,
+        validate=Pattern(r"^[0-9]{8}$|^[0-9]{12,14}$", error="8, 12, 13 or 14 digits"),
     )
     description = Text(4000, min_length=0, load_default="")
     warranty_months = StrictInt(load_default=0, validate=validate.Range(min=0, max=600))
@@ -39,7 +40,9 @@ class ProductOut(Schema):
 class SiteIn(Schema):
     code = Code(32, required=True)
     name = Text(200, required=True)
-    country = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2"))
+    country = fields.String(
+        allow_none=True, validate=Pattern(r"^[A-Z]{2}$", error="ISO 3166 alpha-2")
+    )
 
 
 class SiteOut(Schema):
@@ -80,7 +83,7 @@ class StationOut(Schema):
 
 
 class StationQuery(PageQuery):
-    line_id = fields.Integer(validate=validate.Range(min=1))
+    line_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class InspectorIn(Schema):
@@ -104,7 +107,7 @@ class MaterialLotIn(Schema):
     supplier_lot = Text(64, required=True)
     received_on = fields.Date(required=True)
     description = Text(200, min_length=0, load_default="")
-    quantity = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(min=0))
+    quantity = StrictFloat(allow_none=True, allow_nan=False, validate=validate.Range(min=0))
     unit = Text(16, allow_none=True)
 
 

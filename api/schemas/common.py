@@ -2,11 +2,13 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.fields import Id
+from api.schemas.fields import MAX_ID, Id
 
 
 class PageQuery(Schema):
-    after = fields.Integer(validate=validate.Range(min=0), metadata={"description": "last id seen"})
+    after = fields.Integer(
+        validate=validate.Range(min=0, max=MAX_ID), metadata={"description": "last id seen"}
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 

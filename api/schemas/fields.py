@@ -7,6 +7,24 @@ import re
 from marshmallow import ValidationError, fields, validate
 
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# JSON's \uD800 escapes decode to lone surrogates, which no database can store as text.
+SURROGATES = re.compile(r"[\ud800-\udfff]")
+# The largest id a 64-bit integer column holds; SQLite refuses to even compare beyond it.
+MAX_ID = 2**63 - 1
+
+
+class Pattern(validate.Regexp):
+    """A regular expression the whole value must match.
+
+    Regexp uses re.match, where `$` also matches before a trailing newline, so "KET-1\n"
+    would pass `^...$`. The pattern itself stays in the portable `^...$` form, because the
+    OpenAPI document publishes it and JSON Schema reads `$` as the true end.
+    """
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
 
 
 class Text(fields.String):
@@ -21,6 +39,8 @@ class Text(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         if CONTROL_CHARS.search(text):
             raise ValidationError("control characters are not allowed")
+        if SURROGATES.search(text):
+            raise ValidationError("not valid Unicode text (lone surrogate)")
         return text
 
 
@@ -34,7 +54,7 @@ class Code(fields.String):
             "validate",
             [
                 validate.Length(min=1, max=max_length),
-                validate.Regexp(self.PATTERN, error="use letters, digits and . _ / - only"),
+                Pattern(self.PATTERN, error="use letters, digits and . _ / - only"),
             ],
         )
         super().__init__(**kwargs)
@@ -45,9 +65,18 @@ def StrictInt(**kwargs) -> fields.Integer:
     return fields.Integer(strict=True, **kwargs)
 
 
+class StrictFloat(fields.Float):
+    """A number that JSON sent as a number, not as a string such as "5"."""
+
+    def _validated(self, value):
+        if isinstance(value, str):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 def StrictBool(**kwargs) -> fields.Boolean:
     return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
 
 
 def Id(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=2**63 - 1), **kwargs)
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)

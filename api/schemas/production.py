@@ -3,11 +3,11 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.schemas.common import PageQuery
-from api.schemas.fields import Code, Id, StrictInt, Text
+from api.schemas.fields import MAX_ID, Code, Id, Pattern, StrictInt, Text
 from trace.production.models import BatchStatus, ItemStatus
 
 # Lot numbers go into GS1 AI 10 and into serials: keep them to the serial-safe set.
-LOT_NUMBER = validate.Regexp(r"^[A-Za-z0-9._-]{1,20}$", error="1 to 20 of A-Z a-z 0-9 . _ -")
+LOT_NUMBER = Pattern(r"^[A-Za-z0-9._-]{1,20}$", error="1 to 20 of A-Z a-z 0-9 . _ -")
 
 
 class BatchIn(Schema):
@@ -57,9 +57,9 @@ class BatchOut(Schema):
 
 
 class BatchQuery(PageQuery):
-    product_id = fields.Integer(validate=validate.Range(min=1))
+    product_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     status = fields.Enum(BatchStatus, by_value=True)
-    material_lot_id = fields.Integer(validate=validate.Range(min=1))
+    material_lot_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class ItemOut(Schema):

@@ -50,6 +50,7 @@ def link_material_lots(call, batch_id):
           body=BatchStatusIn, response=BatchOut, tag="production")
 def change_batch_status(call, batch_id):
     batch = production.get_batch(call.session, batch_id)
+    require_line(call.principal, batch.line_id)
     return production.change_batch_status(call.session, call.actor, batch, **call.body)
 
 

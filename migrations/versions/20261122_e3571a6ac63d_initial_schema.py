@@ -280,6 +280,7 @@ def upgrade() -> None:
         ),
         sa.Column("status_reason", sa.String(length=500), nullable=True),
         sa.Column("planned_quantity", sa.Integer(), nullable=False),
+        sa.Column("serial_sequence", sa.Integer(), nullable=False),
         sa.Column("started_at", sa.DateTime(), nullable=True),
         sa.Column("ended_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),

@@ -21,6 +21,7 @@ from trace.catalog.models import (
 from trace.db import get_existing
 from trace.errors import Conflict, Invalid
 from trace.pagination import Page, paginate
+from trace.production.serials import InvalidSerialFormat, compile_format
 
 
 def _refuse_duplicate(session: Session, model, field: str, value) -> None:
@@ -35,6 +36,15 @@ def _valid_gtin(gtin: str | None) -> str | None:
         return gs1.to_gtin14(gtin)
     except gs1.InvalidGTIN as error:
         raise Invalid("invalid GTIN", {"gtin": [str(error)]}) from None
+
+
+def _valid_serial_format(serial_format: str | None) -> None:
+    if serial_format is None:
+        return
+    try:
+        compile_format(serial_format)
+    except InvalidSerialFormat as error:
+        raise Invalid("invalid serial format", {"serial_format": [str(error)]}) from None
 
 
 def create_product(
@@ -52,6 +62,7 @@ def create_product(
 ) -> Product:
     """Add a product; a GTIN is checked (and stored as GTIN-14), SKU and GTIN are unique."""
     gtin = _valid_gtin(gtin)
+    _valid_serial_format(serial_format)
     if use_digital_link and gtin is None:
         raise Invalid("Digital Link labels need a GTIN", {"use_digital_link": ["needs a GTIN"]})
     _refuse_duplicate(session, Product, "sku", sku)

@@ -46,6 +46,8 @@ class Batch(Base):
     )
     status_reason: Mapped[str | None] = mapped_column(String(500))
     planned_quantity: Mapped[int] = mapped_column(default=0)
+    # The last sequence number the serial scheme handed out in this batch.
+    serial_sequence: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[dt.datetime | None]
     ended_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -41,6 +41,8 @@ def open_batch(
     """Open a batch (lot) of a product on a line; the lot number is unique per product."""
     product = get_existing(session, Product, product_id, field="product_id")
     get_existing(session, Line, line_id, field="line_id")
+    # Stored in UTC either way; converting now makes the object agree with a fresh read.
+    started_at, ended_at = (t.astimezone(dt.UTC) if t else None for t in (started_at, ended_at))
     if started_at and ended_at and ended_at < started_at:
         raise Invalid("the production window ends before it starts", {"ended_at": ["before started_at"]})
     duplicate = select(Batch.id).where(Batch.product_id == product.id, Batch.lot_number == lot_number)

@@ -1,0 +1,238 @@
+"""Who may call what: every endpoint against every role, with the expected answer written out.
+
+The table below is the contract, typed by hand on purpose: it is not read from the
+endpoint declarations, so a role change in the code has to be made here as well.
+"""
+
+import json
+import re
+
+import pytest
+
+from tests import factories
+from trace.audit.models import AuditEntry
+from trace.production.models import Batch
+
+ROLES = ("admin", "quality", "line", "logistics", "technician", "viewer")
+EVERYONE = frozenset(ROLES)
+PUBLIC = "public"  # no key needed at all
+
+# (method, Flask rule, roles allowed, success status)
+MATRIX = [
+    # reads: every role
+    ("GET", "/api/v1/products", EVERYONE, 200),
+    ("GET", "/api/v1/products/<int:product_id>", EVERYONE, 200),
+    ("GET", "/api/v1/lines", EVERYONE, 200),
+    ("GET", "/api/v1/stations", EVERYONE, 200),
+    ("GET", "/api/v1/inspectors", EVERYONE, 200),
+    ("GET", "/api/v1/material-lots", EVERYONE, 200),
+    ("GET", "/api/v1/material-lots/<int:material_lot_id>", EVERYONE, 200),
+    ("GET", "/api/v1/batches", EVERYONE, 200),
+    ("GET", "/api/v1/batches/<int:batch_id>", EVERYONE, 200),
+    ("GET", "/api/v1/batches/<int:batch_id>/items", EVERYONE, 200),
+    ("GET", "/api/v1/items/<code>", EVERYONE, 200),
+    ("GET", "/api/v1/items", EVERYONE, 200),
+    # catalog writes
+    ("POST", "/api/v1/products", {"admin", "quality"}, 201),
+    ("POST", "/api/v1/sites", {"admin"}, 201),
+    ("POST", "/api/v1/lines", {"admin"}, 201),
+    ("POST", "/api/v1/stations", {"admin"}, 201),
+    ("POST", "/api/v1/inspectors", {"admin", "quality"}, 201),
+    ("POST", "/api/v1/material-lots", {"admin", "quality", "line"}, 201),
+    # production writes
+    ("POST", "/api/v1/batches", {"admin", "quality", "line"}, 201),
+    ("POST", "/api/v1/batches/<int:batch_id>/material-lots", {"admin", "quality", "line"}, 200),
+    ("POST", "/api/v1/batches/<int:batch_id>/status", {"admin", "quality"}, 200),
+    # the API's own description needs no key
+    ("GET", "/api/v1/openapi.json", PUBLIC, 200),
+    ("GET", "/api/v1/docs", PUBLIC, 200),
+]
+
+QUERIES = {"/api/v1/items": "?sku={sku}&serial={serial}"}
+
+
+@pytest.fixture
+def world(session):
+    """One of everything the endpoints refer to, committed so the API sees it."""
+    product = factories.make_product(session)
+    line = factories.make_line(session)
+    lots = [factories.make_material_lot(session) for _ in range(2)]
+    batch = factories.make_batch(session, product, line, material_lot_ids=[lots[0].id])
+    item = factories.make_item(session, batch)
+    session.commit()
+    return {
+        "product_id": product.id,
+        "line_id": line.id,
+        "material_lot_id": lots[0].id,
+        "unlinked_lot_id": lots[1].id,
+        "batch_id": batch.id,
+        "code": item.code,
+        "sku": product.sku,
+        "serial": item.serial,
+    }
+
+
+def concrete(rule: str, world: dict) -> str:
+    """The rule with its path parameters filled from the world, plus any required query."""
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(world[m.group(1)]), rule)
+    return path + QUERIES.get(rule, "").format(**world)
+
+
+def valid_body(rule: str, world: dict) -> dict | None:
+    """A body the endpoint accepts, so that an allowed role gets a success."""
+    bodies = {
+        "/api/v1/products": {"sku": "PERM-SKU", "name": "Permission kettle"},
+        "/api/v1/sites": {"code": "PERM-SITE", "name": "Permission site"},
+        "/api/v1/lines": {"code": "PERM-LINE", "name": "Permission line"},
+        "/api/v1/stations": {
+            "code": "PERM-ST",
+            "name": "Permission station",
+            "line_id": world["line_id"],
+            "kind": "process",
+        },
+        "/api/v1/inspectors": {"badge": "PERM-B", "name": "Permission inspector"},
+        "/api/v1/material-lots": {
+            "part_number": "PERM-P",
+            "supplier": "Permission supplier",
+            "supplier_lot": "PERM-1",
+            "received_on": "2026-10-01",
+        },
+        "/api/v1/batches": {
+            "product_id": world["product_id"],
+            "lot_number": "PERM-LOT",
+            "line_id": world["line_id"],
+        },
+        "/api/v1/batches/<int:batch_id>/material-lots": {
+            "material_lot_ids": [world["unlinked_lot_id"]]
+        },
+        "/api/v1/batches/<int:batch_id>/status": {"status": "released"},
+    }
+    return bodies.get(rule)
+
+
+def call(client, method: str, rule: str, world: dict, key: str | None = None):
+    """`method` on the rule made concrete, with a valid body for writes and the key if given."""
+    body = valid_body(rule, world)
+    kwargs = {} if body is None else {"data": json.dumps(body), "content_type": "application/json"}
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return client.open(concrete(rule, world), method=method, headers=headers, **kwargs)
+
+
+CASES = [
+    (role, method, rule, allowed == PUBLIC or role in allowed, status)
+    for method, rule, allowed, status in MATRIX
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "rule", "allowed", "status"),
+    CASES,
+    ids=[f"{role}-{method}-{rule.removeprefix('/api/v1')}" for role, method, rule, *_ in CASES],
+)
+def test_role_on_endpoint(api, session, world, role, method, rule, allowed, status):
+    keyed = api(role)
+    audit_before = factories.count(session, AuditEntry)
+    response = call(keyed.client, method, rule, world, keyed.key)
+    if allowed:
+        assert response.status_code == status, response.get_data(as_text=True)
+    else:
+        assert response.status_code == 403, response.get_data(as_text=True)
+        assert response.get_json()["error"]["code"] == "forbidden"
+        assert factories.count(session, AuditEntry) == audit_before
+
+
+@pytest.mark.parametrize(("method", "rule", "allowed", "status"), MATRIX)
+def test_without_a_key_only_the_public_endpoints_answer(client, world, method, rule, allowed, status):
+    response = call(client, method, rule, world)
+    if allowed == PUBLIC:
+        assert response.status_code == status
+    else:
+        assert response.status_code == 401
+        assert response.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_every_api_route_has_a_row_in_the_matrix(app):
+    registered = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    in_matrix = {(method, rule) for method, rule, _, _ in MATRIX}
+    assert registered == in_matrix
+
+
+def test_the_documented_roles_are_the_enforced_ones(client):
+    """The OpenAPI document's x-roles tells integrators the same thing the matrix does."""
+    document = client.get("/api/v1/openapi.json").get_json()
+    for method, rule, allowed, _ in MATRIX:
+        if allowed == PUBLIC:
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.removeprefix("/api/v1"))
+        operation = document["paths"][path][method.lower()]
+        assert set(operation["x-roles"]) == set(allowed), (method, rule)
+
+
+# --- line and station bindings -------------------------------------------------------------
+
+
+@pytest.fixture
+def two_lines(session):
+    product = factories.make_product(session)
+    own, other = factories.make_line(session), factories.make_line(session)
+    station = factories.make_station(session, own)
+    session.commit()
+    return {"product": product, "own": own, "other": other, "station": station}
+
+
+def _open_batch(client, two_lines, line, lot_number):
+    body = {"product_id": two_lines["product"].id, "lot_number": lot_number, "line_id": line.id}
+    return client.post("/api/v1/batches", data=json.dumps(body), content_type="application/json")
+
+
+@pytest.mark.parametrize("binding", ["line", "station"])
+def test_a_bound_line_key_opens_batches_only_on_its_own_line(api, session, two_lines, binding):
+    if binding == "line":
+        client = api("line", line_code=two_lines["own"].code)
+    else:
+        client = api("line", station_code=two_lines["station"].code)
+    assert _open_batch(client, two_lines, two_lines["own"], "OWN-1").status_code == 201
+    before = (factories.count(session, Batch), factories.count(session, AuditEntry))
+    response = _open_batch(client, two_lines, two_lines["other"], "OTHER-1")
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "forbidden"
+    assert (factories.count(session, Batch), factories.count(session, AuditEntry)) == before
+
+
+def test_a_bound_line_key_links_material_lots_only_on_its_own_line(api, session, two_lines):
+    lot = factories.make_material_lot(session)
+    own = factories.make_batch(session, two_lines["product"], two_lines["own"])
+    other = factories.make_batch(session, two_lines["product"], two_lines["other"])
+    session.commit()
+    client = api("line", line_code=two_lines["own"].code)
+    body = json.dumps({"material_lot_ids": [lot.id]})
+    path = "/api/v1/batches/{}/material-lots"
+    response = client.post(path.format(other.id), data=body, content_type="application/json")
+    assert response.status_code == 403
+    response = client.post(path.format(own.id), data=body, content_type="application/json")
+    assert response.status_code == 200
+
+
+def test_a_bound_quality_key_changes_status_only_on_its_own_line(api, session, two_lines):
+    own = factories.make_batch(session, two_lines["product"], two_lines["own"])
+    other = factories.make_batch(session, two_lines["product"], two_lines["other"])
+    session.commit()
+    client = api("quality", line_code=two_lines["own"].code)
+    body = json.dumps({"status": "released"})
+    path = "/api/v1/batches/{}/status"
+    response = client.post(path.format(other.id), data=body, content_type="application/json")
+    assert response.status_code == 403
+    response = client.post(path.format(own.id), data=body, content_type="application/json")
+    assert response.status_code == 200
+
+
+def test_an_unbound_line_key_opens_batches_on_any_line(api, two_lines):
+    client = api("line")
+    assert _open_batch(client, two_lines, two_lines["own"], "A-1").status_code == 201
+    assert _open_batch(client, two_lines, two_lines["other"], "B-1").status_code == 201

@@ -1,0 +1,98 @@
+"""Test database built by the real migrations; every test runs in a transaction rolled back after it.
+
+SQLite by default; set TRACE_TEST_DATABASE_URL to run the same suite on PostgreSQL
+(the schema of that database is dropped and rebuilt at the start of the run).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests import factories
+from trace import migrate
+from trace.config import Config
+from trace.db import make_engine
+from web.app import create_app
+
+PUBLIC_BASE_URL = "https://trace.example.com"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TRACE_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = make_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    migrate.upgrade(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine):
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+def _test_sessions(connection) -> sessionmaker[Session]:
+    # Code that commits only releases a savepoint; the outer transaction is rolled back.
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def session(connection) -> Session:
+    with _test_sessions(connection)() as session:
+        yield session
+
+
+@pytest.fixture
+def config(database_url, tmp_path) -> Config:
+    return Config(
+        database_url=database_url,
+        public_base_url=PUBLIC_BASE_URL,
+        secret_key="test-secret",
+        instance_path=Path(tmp_path),
+    )
+
+
+@pytest.fixture
+def app(config, connection):
+    app = create_app(config)
+    app.testing = True
+    app.extensions["trace"].sessionmaker = _test_sessions(connection)
+    yield app
+    app.extensions["trace"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def api(app, session):
+    """An API client that acts with a key of the role given: `api("quality").post(...)`."""
+
+    def as_role(role: str = "admin", **binding) -> factories.ApiClient:
+        _, plaintext = factories.make_key(session, role, **binding)
+        session.commit()
+        return factories.ApiClient(app.test_client(), plaintext)
+
+    return as_role

@@ -1,0 +1,116 @@
+"""Valid objects with defaults, made through the domain functions; a test states only what it cares about."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from trace import codes, gs1
+from trace.auth import services as auth
+from trace.auth.models import Role
+from trace.catalog import services as catalog
+from trace.catalog.models import StationKind
+from trace.production import services as production
+from trace.production.models import Item
+
+ACTOR = "test"
+_seq = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_seq)}"
+
+
+def valid_gtin(n: int | None = None) -> str:
+    body = f"{950600 + (n if n is not None else next(_seq)):013d}"[-13:]
+    return body + gs1.gtin_check_digit(body)
+
+
+def make_product(session: Session, **overrides):
+    data = {"sku": unique("SKU-"), "name": "Electric kettle", "warranty_months": 24}
+    data.update(overrides)
+    return catalog.create_product(session, ACTOR, **data)
+
+
+def make_line(session: Session, **overrides):
+    data = {"code": unique("L"), "name": "Assembly line", "public_name": "Line A"}
+    data.update(overrides)
+    return catalog.create_line(session, ACTOR, **data)
+
+
+def make_station(session: Session, line=None, **overrides):
+    line = line or make_line(session)
+    data = {"code": unique("ST"), "name": "Final test", "line_id": line.id}
+    data.update({"kind": StationKind.inspection, **overrides})
+    return catalog.create_station(session, ACTOR, **data)
+
+
+def make_inspector(session: Session, **overrides):
+    data = {"badge": unique("B"), "name": "Wang Fang", "qualification": "IPC-A-610"}
+    data.update(overrides)
+    return catalog.create_inspector(session, ACTOR, **data)
+
+
+def make_material_lot(session: Session, **overrides):
+    data = {
+        "part_number": "HEAT-ELEM-2200",
+        "supplier": "Ningbo Thermal Co.",
+        "supplier_lot": unique("NT"),
+        "received_on": dt.date(2026, 10, 1),
+    }
+    data.update(overrides)
+    return catalog.create_material_lot(session, ACTOR, **data)
+
+
+def make_batch(session: Session, product=None, line=None, **overrides):
+    product = product or make_product(session)
+    line = line or make_line(session)
+    data = {"product_id": product.id, "lot_number": unique("LOT"), "line_id": line.id}
+    data.update(overrides)
+    return production.open_batch(session, ACTOR, **data)
+
+
+def make_item(session: Session, batch=None, **overrides) -> Item:
+    """One item, inserted directly: serialization has its own tests."""
+    batch = batch or make_batch(session)
+    item = Item(
+        product_id=batch.product_id,
+        batch_id=batch.id,
+        serial=overrides.pop("serial", unique("S")),
+        code=overrides.pop("code", codes.new_code()),
+        **overrides,
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def make_key(session: Session, role: str = "admin", **binding):
+    return auth.create_api_key(session, ACTOR, role=Role(role), **binding)
+
+
+def count(session: Session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+class ApiClient:
+    """A Flask test client that sends the API key on every request."""
+
+    def __init__(self, client, key: str):
+        self.client, self.key = client, key
+
+    def _call(self, method: str, path: str, **kwargs):
+        headers = {"Authorization": f"Bearer {self.key}", **kwargs.pop("headers", {})}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path, **kw):
+        return self._call("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self._call("POST", path, **kw)
+
+    def delete(self, path, **kw):
+        return self._call("DELETE", path, **kw)
