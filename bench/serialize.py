@@ -67,9 +67,14 @@ def phase_bare(url: str, count: int) -> dict:
         for start in range(0, count, CHUNK):
             n = min(CHUNK, count - start)
             rows = [
-                {"product_id": batch.product_id, "batch_id": batch.id,
-                 "serial": f"B2026-{start + i + 1:06d}", "code": code,
-                 "status": ItemStatus.produced, "produced_at": now}
+                {
+                    "product_id": batch.product_id,
+                    "batch_id": batch.id,
+                    "serial": f"B2026-{start + i + 1:06d}",
+                    "code": code,
+                    "status": ItemStatus.produced,
+                    "produced_at": now,
+                }
                 for i, code in enumerate(codes.new_codes(n))
             ]
             started = time.perf_counter()
@@ -83,7 +88,10 @@ def phase_bare(url: str, count: int) -> dict:
 def _child(phase: str, url: str, count: int) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", phase, "--url", url, "--count", str(count)],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -125,16 +133,29 @@ def main() -> None:
         return
     bare = _sqlite("bare", args.count)
     ours = _sqlite("serialize", args.count)
-    print(f"sqlite: serialize {ours['seconds']:.2f}s, bare insert {bare['seconds']:.2f}s "
-          f"for {args.count:,} items; ratio {ours['rate'] / bare['rate']:.2f}")
-    budget("serialize_sqlite", ours["rate"], "items/s", ">=100000 and >=0.5x baseline",
-           bare["rate"])
+    print(
+        f"sqlite: serialize {ours['seconds']:.2f}s, bare insert {bare['seconds']:.2f}s "
+        f"for {args.count:,} items; ratio {ours['rate'] / bare['rate']:.2f}"
+    )
+    budget(
+        "serialize_sqlite", ours["rate"], "items/s", ">=100000 and >=0.5x baseline", bare["rate"]
+    )
     if not args.no_postgres and (pg := _postgres("serialize", args.count)):
         pg_bare = _postgres("bare", args.count)
-        budget("serialize_postgres", pg["rate"], "items/s", "report",
-               pg_bare["rate"] if pg_bare else None)
-    budget("serialize_peak_rss", ours["peak_rss_mb"], "MB", "bounded (independent of count)",
-           bare["peak_rss_mb"])
+        budget(
+            "serialize_postgres",
+            pg["rate"],
+            "items/s",
+            "report",
+            pg_bare["rate"] if pg_bare else None,
+        )
+    budget(
+        "serialize_peak_rss",
+        ours["peak_rss_mb"],
+        "MB",
+        "bounded (independent of count)",
+        bare["peak_rss_mb"],
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Test database built by the real migrations; every test runs in a transaction rolled back after it.
+"""Test database built by the real migrations; each test runs in a transaction rolled back after it.
 
 SQLite by default; set TRACE_TEST_DATABASE_URL to run the same suite on PostgreSQL
 (the schema of that database is dropped and rebuilt at the start of the run).

@@ -1,4 +1,7 @@
-"""Valid objects with defaults, made through the domain functions; a test states only what it cares about."""
+"""Valid objects with defaults, made through the domain functions.
+
+A test states only what it cares about.
+"""
 
 from __future__ import annotations
 

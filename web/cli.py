@@ -39,7 +39,8 @@ def _run_write(action):
         except DomainError as error:
             session.rollback()
             details = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in error.fields.items())
-            raise click.ClickException(f"{error.message}{' (' + details + ')' if details else ''}")
+            suffix = f" ({details})" if details else ""
+            raise click.ClickException(f"{error.message}{suffix}") from None
 
 
 @db_cli.command("upgrade")
@@ -129,7 +130,7 @@ def demo_load():
     from trace.demo import load_demo
 
     with _session() as session:
-        summary = load_demo(session)
+        summary = load_demo(session, state().config.instance_path)
         session.commit()
     click.echo(summary)
 

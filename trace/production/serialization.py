@@ -59,7 +59,10 @@ def serialize(
         batch.serial_sequence += count
     written, first, last = _insert(session, batch, chunks, progress)
     audit_write(
-        session, actor, "batch.serialize", batch,
+        session,
+        actor,
+        "batch.serialize",
+        batch,
         {"count": written, "first_serial": first, "last_serial": last},
     )
     return Serialized(batch.id, written, first, last)
@@ -74,7 +77,11 @@ def _check_batch(batch: Batch) -> None:
 
 
 def _check_count(count: int) -> None:
-    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_ITEMS_PER_CALL:
+    if (
+        not isinstance(count, int)
+        or isinstance(count, bool)
+        or not 1 <= count <= MAX_ITEMS_PER_CALL
+    ):
         raise Invalid(
             "count out of range", {"count": [f"between 1 and {MAX_ITEMS_PER_CALL:,} per call"]}
         )
@@ -93,7 +100,9 @@ def _generated(batch: Batch, count: int) -> Iterator[list[str]]:
                 f"the serial scheme makes {serial!r}: {problem}",
                 {"serial_format": [f"{serial!r}: {problem}; change the product's serial_format"]},
             )
-    return (list(map(make, range(chunk, min(chunk + CHUNK, end)))) for chunk in range(start, end, CHUNK))
+    return (
+        list(map(make, range(chunk, min(chunk + CHUNK, end)))) for chunk in range(start, end, CHUNK)
+    )
 
 
 def _check_serials(session: Session, batch: Batch, serials: list[str]) -> None:

@@ -18,7 +18,9 @@ from trace.production.models import Batch, BatchStatus, Item, batch_material
 # Where a batch may go from each status. A recall is final; everything else can be held.
 TRANSITIONS: dict[BatchStatus, frozenset[BatchStatus]] = {
     BatchStatus.open: frozenset({BatchStatus.released, BatchStatus.on_hold, BatchStatus.recalled}),
-    BatchStatus.released: frozenset({BatchStatus.on_hold, BatchStatus.recalled, BatchStatus.closed}),
+    BatchStatus.released: frozenset(
+        {BatchStatus.on_hold, BatchStatus.recalled, BatchStatus.closed}
+    ),
     BatchStatus.on_hold: frozenset({BatchStatus.open, BatchStatus.released, BatchStatus.recalled}),
     BatchStatus.closed: frozenset({BatchStatus.on_hold, BatchStatus.recalled}),
     BatchStatus.recalled: frozenset(),
@@ -44,10 +46,16 @@ def open_batch(
     # Stored in UTC either way; converting now makes the object agree with a fresh read.
     started_at, ended_at = (t.astimezone(dt.UTC) if t else None for t in (started_at, ended_at))
     if started_at and ended_at and ended_at < started_at:
-        raise Invalid("the production window ends before it starts", {"ended_at": ["before started_at"]})
-    duplicate = select(Batch.id).where(Batch.product_id == product.id, Batch.lot_number == lot_number)
+        raise Invalid(
+            "the production window ends before it starts", {"ended_at": ["before started_at"]}
+        )
+    duplicate = select(Batch.id).where(
+        Batch.product_id == product.id, Batch.lot_number == lot_number
+    )
     if session.scalar(duplicate):
-        raise Conflict(f"lot {lot_number!r} exists for this product", {"lot_number": ["already exists"]})
+        raise Conflict(
+            f"lot {lot_number!r} exists for this product", {"lot_number": ["already exists"]}
+        )
     batch = Batch(
         product_id=product.id,
         lot_number=lot_number,
@@ -60,28 +68,49 @@ def open_batch(
     batch.material_lots = _material_lots(session, material_lot_ids)
     session.add(batch)
     audit_write(
-        session, actor, "batch.open", batch,
-        {"product_id": product.id, "lot_number": lot_number, "material_lot_ids": list(material_lot_ids)},
+        session,
+        actor,
+        "batch.open",
+        batch,
+        {
+            "product_id": product.id,
+            "lot_number": lot_number,
+            "material_lot_ids": list(material_lot_ids),
+        },
     )
     return batch
 
 
 def _material_lots(session: Session, ids) -> list[MaterialLot]:
     ids = list(dict.fromkeys(ids))
-    found = {lot.id: lot for lot in session.scalars(select(MaterialLot).where(MaterialLot.id.in_(ids)))}
+    found = {
+        lot.id: lot for lot in session.scalars(select(MaterialLot).where(MaterialLot.id.in_(ids)))
+    }
     missing = [i for i in ids if i not in found]
     if missing:
-        raise NotFound("unknown material lots", {"material_lot_ids": [f"unknown id {i}" for i in missing]})
+        raise NotFound(
+            "unknown material lots", {"material_lot_ids": [f"unknown id {i}" for i in missing]}
+        )
     return [found[i] for i in ids]
 
 
-def link_material_lots(session: Session, actor: str, batch: Batch, material_lot_ids: list[int]) -> Batch:
+def link_material_lots(
+    session: Session, actor: str, batch: Batch, material_lot_ids: list[int]
+) -> Batch:
     """Record that the batch consumed these material lots (lots already linked stay once)."""
     if batch.status is BatchStatus.recalled:
         raise Conflict("a recalled batch cannot change", {"status": ["recalled"]})
-    new = [lot for lot in _material_lots(session, material_lot_ids) if lot not in batch.material_lots]
+    new = [
+        lot for lot in _material_lots(session, material_lot_ids) if lot not in batch.material_lots
+    ]
     batch.material_lots.extend(new)
-    audit_write(session, actor, "batch.link_material_lots", batch, {"material_lot_ids": [lot.id for lot in new]})
+    audit_write(
+        session,
+        actor,
+        "batch.link_material_lots",
+        batch,
+        {"material_lot_ids": [lot.id for lot in new]},
+    )
     return batch
 
 
@@ -96,11 +125,16 @@ def change_batch_status(
             {"status": [f"from {batch.status.value} allowed: {allowed}"]},
         )
     if status in NEEDS_REASON and not (reason and reason.strip()):
-        raise Invalid(f"a reason is required to put a batch {status.value}", {"reason": ["required"]})
+        raise Invalid(
+            f"a reason is required to put a batch {status.value}", {"reason": ["required"]}
+        )
     previous = batch.status
     batch.status, batch.status_reason = status, (reason or "").strip() or None
     audit_write(
-        session, actor, "batch.status", batch,
+        session,
+        actor,
+        "batch.status",
+        batch,
         {"from": previous.value, "to": status.value, "reason": batch.status_reason},
     )
     return batch
@@ -126,7 +160,9 @@ def list_batches(
     if status is not None:
         query = query.where(Batch.status == status)
     if material_lot_id is not None:
-        query = query.join(batch_material).where(batch_material.c.material_lot_id == material_lot_id)
+        query = query.join(batch_material).where(
+            batch_material.c.material_lot_id == material_lot_id
+        )
     return paginate(session, query, Batch.id, after, limit)
 
 
@@ -155,5 +191,7 @@ def find_item_by_serial(session: Session, sku: str, serial: str) -> Item:
     return item
 
 
-def list_items(session: Session, batch: Batch, *, after: int | None = None, limit: int = 100) -> Page:
+def list_items(
+    session: Session, batch: Batch, *, after: int | None = None, limit: int = 100
+) -> Page:
     return paginate(session, select(Item).where(Item.batch_id == batch.id), Item.id, after, limit)

@@ -1,0 +1,41 @@
+# The two set-up commands of the README: `make run` and `make test`. Both create the
+# virtual environment in .venv on first use (and refresh it when requirements change).
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 5000
+FLASK = $(VENV)/bin/flask --app web.app
+STAMP = $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	@echo ""
+	@echo "  Start page:     http://$(HOST):$(PORT)/"
+	@echo "  API docs:       http://$(HOST):$(PORT)/api/v1/docs"
+	@echo "  OpenAPI:        http://$(HOST):$(PORT)/api/v1/openapi.json"
+	@echo "  Admin API key:  $$(cat instance/demo-admin-key 2>/dev/null || echo 'flask --app web.app keys create --role admin')"
+	@echo ""
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/serialize.py
+	$(VENV)/bin/python bench/labels.py
+
+clean:
+	rm -rf $(VENV) instance
