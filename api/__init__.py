@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from api.views import catalog, meta, production  # noqa: E402, F401  (registers the routes)
+from api.views import catalog, labels, meta, production, serialization  # noqa: E402, F401

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import Blueprint, request
 from marshmallow import Schema, ValidationError
@@ -45,7 +45,8 @@ class Endpoint:
     many: bool = False
     tag: str = ""
     public: bool = False
-    errors: tuple[int, ...] = field(default=())
+    # Media types of a non-JSON success response (files: labels, exports).
+    produces: tuple[str, ...] = ()
 
 
 REGISTRY: list[Endpoint] = []
@@ -79,13 +80,25 @@ def endpoint(
     many: bool = False,
     tag: str = "",
     public: bool = False,
+    produces: tuple[str, ...] = (),
 ) -> Callable:
     """Register `handler(call, **path_args)` under `rule` with everything the API promises."""
 
     def register(handler: Callable) -> Callable:
         spec = Endpoint(
-            rule, method, handler.__name__, summary, roles, body, query, response, status, many,
-            tag, public,
+            rule,
+            method,
+            handler.__name__,
+            summary,
+            roles,
+            body,
+            query,
+            response,
+            status,
+            many,
+            tag,
+            public,
+            produces,
         )
         REGISTRY.append(spec)
 
@@ -137,7 +150,10 @@ def _load_body(spec: Endpoint) -> dict:
         raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
     if not request.get_data(cache=True):
         raise BadRequest("the request body is empty; a JSON object is expected")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes; silent only covers ValueError
+        data = None
     if data is None:
         raise BadRequest("the request body is not valid JSON")
     return _validate(spec.body(), data)
@@ -153,7 +169,9 @@ def _validate(schema: Schema, data) -> dict:
     try:
         return schema.load(data)
     except ValidationError as error:
-        messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+        messages = (
+            error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+        )
         raise Invalid("the input is not valid", messages) from None
 
 
@@ -164,4 +182,3 @@ def _dump(spec: Endpoint, result):
         items = spec.response(many=True).dump(result.items)
         return {"items": items, "next_after": result.next_after}, spec.status
     return spec.response().dump(result), spec.status
-

@@ -72,6 +72,9 @@ def _operation(ep: Endpoint) -> dict:
 
 
 def _success(ep: Endpoint) -> dict:
+    if ep.produces:
+        binary = {"schema": {"type": "string", "format": "binary"}}
+        return {"description": "The file", "content": {media: binary for media in ep.produces}}
     if ep.response is None:
         return {"description": "Done"}
     schema = ep.response

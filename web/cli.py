@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from trace import migrate
@@ -14,6 +15,9 @@ from trace.audit.services import verify_chain
 from trace.auth import services as auth
 from trace.auth.models import ApiKey, Role
 from trace.errors import DomainError
+from trace.production import labels as label_output
+from trace.production import services as production
+from trace.production.serialization import parse_serial_csv, serialize
 from web.database import state
 
 CLI_ACTOR = "cli"
@@ -38,9 +42,22 @@ def _run_write(action):
             return result
         except DomainError as error:
             session.rollback()
-            details = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in error.fields.items())
-            suffix = f" ({details})" if details else ""
-            raise click.ClickException(f"{error.message}{suffix}") from None
+            raise click.ClickException(_message(error)) from None
+
+
+def _message(error: DomainError) -> str:
+    return error.message + "".join(f"\n  {line}" for line in _describe(error.fields))
+
+
+def _describe(fields: dict, prefix: str = "") -> list[str]:
+    """One line per field error, nested fields joined with dots (serials.3, csv.line 4)."""
+    lines = []
+    for name, value in fields.items():
+        if isinstance(value, dict):
+            lines += _describe(value, f"{prefix}{name}.")
+        else:
+            lines.append(f"{prefix}{name}: {'; '.join(map(str, value))}")
+    return lines
 
 
 @db_cli.command("upgrade")
@@ -135,6 +152,145 @@ def demo_load():
     click.echo(summary)
 
 
+@click.command("serialize")
+@with_appcontext
+@click.argument("batch_id", type=int)
+@click.option("--count", type=click.IntRange(min=1), help="How many items to create.")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.File(encoding="utf-8-sig"),
+    help="The manufacturer's serials: a CSV with a 'serial' column, or one per line.",
+)
+def serialize_command(batch_id, count, csv_file):
+    """Create items in batch BATCH_ID: COUNT generated serials, or those of a CSV file."""
+    if (count is None) == (csv_file is None):
+        raise click.UsageError("give either --count or --csv")
+
+    def run(session):
+        batch = production.get_batch(session, batch_id)
+        serials = parse_serial_csv(csv_file.read()) if csv_file else None
+        total = count or len(serials)
+        with click.progressbar(
+            length=total, label=f"serializing lot {batch.lot_number}", file=sys.stderr
+        ) as bar:
+            done = [0]
+
+            def progress(written):
+                bar.update(written - done[0])
+                done[0] = written
+
+            return serialize(
+                session, CLI_ACTOR, batch, count=count, serials=serials, progress=progress
+            )
+
+    result = _run_write(run)
+    click.echo(
+        f"{result.count} items in batch {result.batch_id}: "
+        f"{result.first_serial} .. {result.last_serial}"
+    )
+
+
+@click.command("labels")
+@click.argument("batch_id", type=int)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(label_output.FORMATS)),
+    default="pdf",
+    show_default=True,
+)
+@click.option(
+    "--layout",
+    "layout_name",
+    default="sheet-a4-small",
+    show_default=True,
+    help="A layout of label_templates/.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The file to write (pdf, zpl) or the folder for one file a label (png, svg).",
+)
+@click.option("--paper", type=click.Choice(["A4", "Letter"]), help="For PDF sheets.")
+@click.option("--offset-x", type=float, default=0.0, help="Printer calibration, mm to the right.")
+@click.option("--offset-y", type=float, default=0.0, help="Printer calibration, mm down.")
+@click.option("--dpi", type=click.IntRange(150, 1200), help="For PNG.")
+@click.option("--from-serial", help="First serial to print.")
+@click.option("--to-serial", help="Last serial to print.")
+@with_appcontext
+def labels_command(
+    batch_id, fmt, layout_name, out, paper, offset_x, offset_y, dpi, from_serial, to_serial
+):
+    """Write the labels of batch BATCH_ID (or a serial range of it)."""
+    base_url = state().config.public_base_url
+    with _session() as session:
+        try:
+            batch = production.get_batch(session, batch_id)
+            total = label_output.count_selected(session, batch, from_serial, to_serial)
+            with click.progressbar(
+                length=total, label=f"labels of lot {batch.lot_number}", file=sys.stderr
+            ) as bar:
+                progress = _progress_to(bar)
+                if fmt in ("png", "svg"):
+                    written = _label_files(
+                        session,
+                        base_url,
+                        batch,
+                        fmt,
+                        layout_name,
+                        out,
+                        dpi,
+                        from_serial,
+                        to_serial,
+                        progress,
+                    )
+                else:
+                    output = label_output.render_batch_labels(
+                        session,
+                        base_url,
+                        batch,
+                        fmt,
+                        layout_name,
+                        paper=paper,
+                        offset_mm=(offset_x, offset_y),
+                        from_serial=from_serial,
+                        to_serial=to_serial,
+                        progress=progress,
+                    )
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    with open(out, "wb") as target:
+                        target.writelines(output.chunks)
+                    written = total
+                bar.update(total - bar.pos)
+        except DomainError as error:
+            raise click.ClickException(_message(error)) from None
+    click.echo(f"{written} labels written to {out}")
+
+
+def _progress_to(bar):
+    return lambda done: bar.update(done - bar.pos)
+
+
+def _label_files(
+    session, base_url, batch, fmt, layout_name, folder: Path, dpi, first, last, progress
+) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    stream = label_output.batch_labels(
+        session, base_url, batch, from_serial=first, to_serial=last, progress=progress
+    )
+    for label in stream:
+        output = label_output.render_label_data(label, fmt, layout_name, dpi)
+        (folder / f"{label.serial}.{fmt}").write_bytes(b"".join(output.chunks))
+        written += 1
+    return written
+
+
 def register_commands(app: Flask) -> None:
     for group in (db_cli, audit_cli, keys_cli, users_cli, demo_cli):
         app.cli.add_command(group)
+    app.cli.add_command(serialize_command)
+    app.cli.add_command(labels_command)

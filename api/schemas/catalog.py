@@ -17,7 +17,9 @@ class ProductIn(Schema):
     description = Text(4000, min_length=0, load_default="")
     warranty_months = StrictInt(load_default=0, validate=validate.Range(min=0, max=600))
     public_attributes = fields.Dict(
-        keys=Text(64), values=Text(500, min_length=0), load_default=dict,
+        keys=Text(64),
+        values=Text(500, min_length=0),
+        load_default=dict,
         validate=validate.Length(max=50),
     )
     serial_format = Text(60, allow_none=True)
