@@ -21,6 +21,8 @@ class Config:
     ratelimit_storage: str = "memory://"
     instance_path: Path = DEFAULT_INSTANCE
     max_body_bytes: int = 32 * 1024 * 1024
+    # How many reverse proxies in front set X-Forwarded-* (0: trust none of them).
+    proxy_hops: int = 0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -34,6 +36,7 @@ class Config:
             secret_key=env.get("TRACE_SECRET_KEY") or _instance_secret(instance),
             ratelimit_storage=env.get("TRACE_RATELIMIT_STORAGE", "memory://"),
             instance_path=instance,
+            proxy_hops=int(env.get("TRACE_PROXY_HOPS", "0")),
         )
 
     def with_overrides(self, **changes) -> Config:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from trace.config import Config
 from web.database import init_database
@@ -22,6 +23,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
         TRACE=config,
     )
     app.json.sort_keys = False
+    if config.proxy_hops:
+        hops = config.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     init_database(app, config)
     register_error_handlers(app)
     app.after_request(add_security_headers)
@@ -36,6 +40,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(__import__("web.resolver", fromlist=["bp"]).bp)
 
 
 def _register_cli(app: Flask) -> None:
