@@ -59,7 +59,9 @@ def open_png(data: bytes) -> Image.Image:
 def rasterise_pdf(data: bytes, dpi: int) -> list[Image.Image]:
     """Every page of a PDF as a greyscale image."""
     with pymupdf.open(stream=data, filetype="pdf") as document:
-        return [_pixmap_image(page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)) for page in document]
+        return [
+            _pixmap_image(page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)) for page in document
+        ]
 
 
 def rasterise_svg(svg: str, dpi: int) -> Image.Image:

@@ -32,20 +32,24 @@ from trace.labels import (
     QRTooSmall,
     Sheet,
     UnknownLayout,
+    fonts,
     iter_zpl,
     list_layouts,
     load_layout,
+    pdf,
+    raster,
     render_image,
     render_pdf,
     render_png,
     render_svg,
     render_zpl,
+    zpl,
 )
-from trace.labels import fonts, pdf, raster, zpl
 from trace.labels.layouts import LAYOUT_DIR
 from trace.labels.placement import raster_placement, vector_placement
-from trace.labels.qr import EC_BITS, QUIET_ZONE, data_mode, encode_qr, qr_version, qrcode_mode
+from trace.labels.qr import EC_BITS, QUIET_ZONE, data_mode, encode_qr, qr_version
 from trace.labels.text import clean_text, fit_lines, wrap_fixed_pitch
+from trace.labels.zpl import escape_field_data
 
 LABEL_LAYOUTS = ["small-30x20", "medium-50x30"]
 MM_PER_INCH = 25.4
@@ -139,11 +143,18 @@ def test_a_zpl_template_with_an_unknown_placeholder_is_refused(tmp_path):
 # --- the QR encoder ----------------------------------------------------------------------
 
 
+_QRCODE_MODES = {
+    "numeric": qr_util.MODE_NUMBER,
+    "alphanumeric": qr_util.MODE_ALPHA_NUM,
+    "byte": qr_util.MODE_8BIT_BYTE,
+}
+
+
 def _reference_cells(data: str, error_correction: str, mask: int, version: int) -> bytes:
     symbol = qrcode.QRCode(
         version=version, error_correction=EC_BITS[error_correction], mask_pattern=mask, border=0
     )
-    mode = qrcode_mode(data_mode(data))
+    mode = _QRCODE_MODES[data_mode(data)]
     symbol.add_data(qr_util.QRData(data.encode(), mode=mode), optimize=0)
     symbol.make(fit=False)
     return bytes(1 if dark else 0 for row in symbol.modules for dark in row)
@@ -234,6 +245,16 @@ def test_a_qr_code_too_dense_for_the_layout_is_refused_not_printed():
             render("medium-50x30", long_label)
     with pytest.raises(QRTooSmall):
         render_zpl("medium-50x30", [long_label])
+
+
+def test_resolutions_are_checked_and_printer_magnification_is_capped():
+    with pytest.raises(ValueError, match="resolution"):
+        render_png("small-30x20", make_label(), dpi=10_000)
+    layout = load_layout("medium-50x30")
+    capped = raster_placement(layout, 21, 600, max_module=10)
+    assert capped.module == 10
+    box = layout.qr.size_mm / MM_PER_INCH * 600
+    assert capped.x - layout.qr.x_mm / MM_PER_INCH * 600 == pytest.approx((box - 210) / 2, abs=1)
 
 
 def test_the_upper_case_short_form_still_fits_the_small_label_at_203_dpi():
@@ -340,9 +361,13 @@ def test_pdf_of_a_label_layout_has_one_label_sized_page_per_label(name):
     layout = load_layout(name)
     labels = [make_label(url=url) for url in URLS.values()]
     data = render_pdf(layout, iter(labels))
-    assert pdf_page_sizes(data) == [
-        pytest.approx((layout.width_mm / MM_PER_INCH * 72, layout.height_mm / MM_PER_INCH * 72))
-    ] * 3
+    assert (
+        pdf_page_sizes(data)
+        == [
+            pytest.approx((layout.width_mm / MM_PER_INCH * 72, layout.height_mm / MM_PER_INCH * 72))
+        ]
+        * 3
+    )
     assert [decode(page) for page in rasterise_pdf(data, 600)] == [[url] for url in URLS.values()]
 
 
@@ -381,7 +406,8 @@ def test_zpl_has_one_format_per_label_with_utf8_and_the_qr_field_data(name):
         assert len(qr) == 1
         x, y, magnification, data = qr[0]
         assert data == f"MA,{label.url}"
-        placement = raster_placement(layout, encode_qr(label.url).size, layout.zpl.dpi)
+        modules = encode_qr(label.url).size
+        placement = raster_placement(layout, modules, layout.zpl.dpi, max_module=10)
         assert (int(x), int(y), int(magnification)) == (
             placement.x,
             placement.y,
@@ -403,19 +429,16 @@ def test_zpl_text_stays_clear_of_the_qr_code_and_its_quiet_zone(name):
 
 
 def test_zpl_escapes_command_characters_in_user_text():
-    hostile = make_label(
-        product_name="Meter^XZ^XA^FDpwned~JA_x",
-        serial="S~1^2_3",
-        lot="L^1\n^XZ",
-    )
+    hostile = make_label(product_name="^XZ~JA_x", serial="S~1^2_3", lot="L^1\n^XZ")
     text = render_zpl("medium-50x30", [hostile, make_label()])
     assert text.count("^XA") == text.count("^XZ") == 2
     assert "~" not in text
-    assert "pwned" in text and "^FDpwned" not in text
-    assert "Meter_5EXZ_5EXA_5EFDpwned_7EJA_5Fx" in text.replace("\n", "")
+    assert "^FD_5EXZ_7EJA_5Fx^FS" in text
     assert "S_7E1_5E2_5F3" in text
+    assert "L_5E1 _5EXZ" in text  # the line break became a space
     for data in re.findall(r"\^FD(.*?)\^FS", text):
         assert "^" not in data and "~" not in data and "\n" not in data
+    assert escape_field_data("a^b~c_d\x00e") == "a_5Eb_7Ec_5Fd e"
 
 
 @pytest.mark.parametrize("name", LABEL_LAYOUTS)
@@ -478,8 +501,8 @@ def test_chinese_product_names_render_in_every_output(name):
     assert decode(rasterise_pdf(render_pdf(name, [label]), 600)[0]) == [label.url]
 
 
-@pytest.mark.skipif(fonts.font_path("cjk") is None, reason="no CJK font installed")
-def test_chinese_is_drawn_with_real_glyphs_when_a_cjk_font_exists():
+def test_chinese_is_drawn_with_real_glyphs():
+    assert fonts.font_path("cjk"), "no CJK font: install fonts-wqy-zenhei (make test does as root)"
     layout = load_layout("medium-50x30")
     field = next(field for field in layout.fields if field.name == "product_name")
     scale = layout.dpi / MM_PER_INCH
@@ -506,4 +529,4 @@ def test_labels_render_without_any_font_installed(monkeypatch, clear_font_caches
 
 
 def test_layout_directory_is_the_repositorys_label_templates():
-    assert LAYOUT_DIR == Path(__file__).resolve().parents[2] / "label_templates"
+    assert Path(__file__).resolve().parents[2] / "label_templates" == LAYOUT_DIR

@@ -24,6 +24,10 @@ class LabelData:
     code_display: str
     gtin: str | None = None
 
+    def __post_init__(self) -> None:
+        if not self.url:
+            raise ValueError("a label needs the URL its QR code encodes")
+
 
 def field_text(field: TextField, label: LabelData) -> str:
     """The text printed for `field`, prefix included; empty when there is no value."""

@@ -189,7 +189,7 @@ def _load(name: str, folder: Path) -> Layout | Sheet:
         if data.get("kind") == "sheet":
             return _sheet(name, data, folder)
         return _label(name, data, folder)
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, OSError) as error:
         if isinstance(error, UnknownLayout | LayoutError):
             raise
         raise LayoutError(f"layout {name}: {error!r}") from error
@@ -209,6 +209,8 @@ def _label(name: str, data: dict, folder: Path) -> Layout:
         static=tuple(_static_field(item) for item in data.get("static", [])),
         zpl=_zpl(data.get("zpl", {}), folder),
     )
+    if not 72 <= layout.dpi <= 2400:
+        raise LayoutError(f"layout {name}: dpi must be 72 to 2400")
     _check_label(layout)
     return layout
 
@@ -293,6 +295,8 @@ def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
 
 
 def _sheet(name: str, data: dict, folder: Path) -> Sheet:
+    if data["label"] == name:
+        raise LayoutError(f"sheet {name} names itself as its label")
     label = _load(str(data["label"]), folder)
     if not isinstance(label, Layout):
         raise LayoutError(f"sheet {name}: {data['label']} is not a label layout")

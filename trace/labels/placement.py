@@ -34,13 +34,20 @@ class QRPlacement:
     module_mm: float
 
 
-def raster_placement(layout: Layout, modules: int, dpi: int) -> QRPlacement:
-    """Placement in whole dots at `dpi` for a symbol `modules` wide."""
+def raster_placement(
+    layout: Layout, modules: int, dpi: int, max_module: int | None = None
+) -> QRPlacement:
+    """Placement in whole dots at `dpi` for a symbol `modules` wide.
+
+    `max_module` caps the dots per module (ZPL's ^BQ magnifies by 10 at most).
+    """
     box = layout.qr
     dots_per_mm = dpi / MM_PER_INCH
     box_dots = int(box.size_mm * dots_per_mm + 1e-9)
     total = modules + 2 * QUIET_ZONE
     module = box_dots // total
+    if max_module is not None:
+        module = min(module, max_module)
     module_mm = module / dots_per_mm
     _check(layout, modules, module_mm, f"{dpi} dpi")
     margin = (box_dots - module * total) // 2 + module * QUIET_ZONE

@@ -110,11 +110,6 @@ def encode_qr(data: str, error_correction: str = "M", mask: int = DEFAULT_MASK) 
     return _place(codewords, version, error_correction, mask)
 
 
-def qrcode_mode(mode: str) -> int:
-    """The `qrcode` package's constant for one of our mode names (used in tests)."""
-    return _QRCODE_MODE[mode]
-
-
 @cache
 def _smallest_version(mode: str, length: int, error_correction: str) -> int:
     for version in range(1, 41):

@@ -14,7 +14,7 @@ anti-aliased text) is there for screen previews.
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -27,6 +27,7 @@ from trace.labels.qr import QRSymbol, encode_qr
 from trace.labels.text import clean_text, fit_lines
 
 WHITE, BLACK = 255, 0
+MIN_DPI, MAX_DPI = 72, 2400
 _MODULE_GREY = bytes.maketrans(b"\x00\x01", bytes((WHITE, BLACK)))
 # Anti-aliased ink at or above this coverage becomes black in 1-bit labels.
 _INK_THRESHOLD = 128
@@ -60,6 +61,10 @@ def render_image(
     """One label as a Pillow image, "1" (black and white) or "L" (greyscale)."""
     resolved = label_layout(layout)
     dpi = dpi or resolved.dpi
+    if not MIN_DPI <= dpi <= MAX_DPI:
+        raise ValueError(f"resolution must be {MIN_DPI} to {MAX_DPI} dpi, not {dpi}")
+    if mode not in ("1", "L"):
+        raise ValueError(f"labels are drawn in mode '1' or 'L', not {mode!r}")
     symbol = encode_qr(label.url, resolved.qr.error_correction)
     placement = raster_placement(resolved, symbol.size, dpi)
     canvas = _blank_label(resolved, dpi, mode).copy()
@@ -95,7 +100,8 @@ def _symbol_image(symbol: QRSymbol, module: int, mode: str) -> Image.Image:
     return image.resize((size * module, size * module), Image.Resampling.NEAREST)
 
 
-@cache
+# Bounded: a resolution may come from a request, and a blank label can be megabytes.
+@lru_cache(maxsize=16)
 def _blank_label(layout: Layout, dpi: int, mode: str) -> Image.Image:
     size = (mm_to_dots(layout.width_mm, dpi), mm_to_dots(layout.height_mm, dpi))
     canvas = Image.new(mode, size, WHITE)
@@ -134,7 +140,7 @@ def _font_size(field: TextField, dpi: int) -> int:
     return max(1, round(field.size_pt * dpi / 72))
 
 
-@cache
+@lru_cache(maxsize=64)
 def _font(role: str, size: int) -> ImageFont.FreeTypeFont:
     path = font_path(role)
     if path is None:
@@ -148,7 +154,8 @@ def _fitted_lines(text: str, role: str, size: int, width: int, max_lines: int) -
     return fit_lines(text, width, max_lines, _font(role, size).getlength)
 
 
-@lru_cache(maxsize=4096)
+# Bounded: a batch repeats a handful of lines, and each mask is a small bitmap.
+@lru_cache(maxsize=256)
 def _line_mask(text: str, role: str, size: int, binary: bool) -> tuple[Image.Image, int, int]:
     """The ink of one line as a mask, and its offset from the pen on the baseline."""
     font = _font(role, size)
@@ -204,6 +211,6 @@ class _GlyphCells:
         self.columns[char] = cell.transpose(Image.Transpose.TRANSPOSE).tobytes()
 
 
-@cache
+@lru_cache(maxsize=64)
 def _glyph_cells(role: str, size: int, binary: bool) -> _GlyphCells:
     return _GlyphCells(_font(role, size), binary)

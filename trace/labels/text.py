@@ -17,6 +17,8 @@ Measure = Callable[[str], float]
 
 def clean_text(text: str) -> str:
     """Printable text on one line: control characters become spaces, runs collapse."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # the common case, checked without building new strings
     return " ".join(_CONTROL.sub(" ", text).split())
 
 

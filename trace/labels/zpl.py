@@ -13,6 +13,7 @@ dropped, so no product name or serial can ever inject a printer command.
 from __future__ import annotations
 
 import io
+import re
 import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from trace.labels.qr import qr_version
 from trace.labels.text import clean_text, fit_lines, wrap_fixed_pitch
 
 _ESCAPES = str.maketrans({"^": "_5E", "~": "_7E", "_": "_5F"})
+_COMMAND_CHARACTERS = re.compile("[_^~]")
 _PLACEHOLDERS = frozenset({"width_dots", "height_dots", "qr", "static", *FIELD_NAMES})
 # Width of an average character of printer font 0 as a share of its height; on
 # the generous side so that estimated line breaks never overflow the field.
@@ -34,6 +36,7 @@ _CHAR_WIDTH = 0.6
 _WIDE_CHAR_WIDTH = 1.0
 _WIDE = CJK_CHARACTER
 _PER_ITEM_FIELDS = frozenset({"serial", "code_display"})
+_MAX_MAGNIFICATION = 10  # the largest ^BQ accepts
 
 
 def render_zpl(layout: Layout | Sheet | str, labels: Iterable[LabelData]) -> str:
@@ -58,7 +61,9 @@ def iter_zpl(layout: Layout | Sheet | str, labels: Iterable[LabelData]) -> Itera
 
 def escape_field_data(text: str) -> str:
     """Field data safe after ^FH: command characters as hex escapes, no controls."""
-    return clean_text(text).translate(_ESCAPES)
+    text = clean_text(text)
+    # Most text has nothing to escape, and searching is cheaper than translating.
+    return text.translate(_ESCAPES) if _COMMAND_CHARACTERS.search(text) else text
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: cheap as a cache key
@@ -107,7 +112,7 @@ class _CompiledLayout:
         command = self.qr_commands.get(version)
         if command is None:
             command = self.qr_commands[version] = _qr_command(self.layout, self.dpi, version)
-        return command + url.translate(_ESCAPES) + "^FS"
+        return command + escape_field_data(url) + "^FS"
 
     def _text(self, commands: _FieldCommands, text: str) -> str:
         if commands.field.name in _PER_ITEM_FIELDS:
@@ -153,14 +158,12 @@ def _field_commands(layout: Layout, field: TextField) -> _FieldCommands:
 
 def _qr_command(layout: Layout, dpi: int, version: int) -> str:
     """^FO and ^BQ for a symbol of `version`, up to the field data's URL."""
-    placement = raster_placement(layout, version * 4 + 17, dpi)
+    placement = raster_placement(layout, version * 4 + 17, dpi, max_module=_MAX_MAGNIFICATION)
     # ^FO is the symbol's corner: the quiet zone is the empty margin around it
-    # that raster_placement keeps inside the QR box.
-    return f"^FO{placement.x},{placement.y}^BQN,2,{int(placement.module)}^FH^FD{_QR_SWITCHES}"
-
-
-# Error correction M, automatic data input.
-_QR_SWITCHES = "MA,"
+    # that raster_placement keeps inside the QR box. The field data starts with
+    # the switches: error correction level, then A for automatic input mode.
+    switches = f"{layout.qr.error_correction}A,"
+    return f"^FO{placement.x},{placement.y}^BQN,2,{int(placement.module)}^FH^FD{switches}"
 
 
 def _field_zpl(commands: _FieldCommands, text: str) -> str:
@@ -171,7 +174,7 @@ def _field_zpl(commands: _FieldCommands, text: str) -> str:
     starts = commands.cjk_starts if needs_cjk(text) else commands.starts
     lines = _fitted_lines(commands, text)
     commands_per_line = [
-        f"{start}{line.translate(_ESCAPES)}^FS" for start, line in zip(starts, lines, strict=False)
+        f"{start}{escape_field_data(line)}^FS" for start, line in zip(starts, lines, strict=False)
     ]
     return "\n".join(commands_per_line)
 
