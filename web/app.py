@@ -37,10 +37,11 @@ def create_app(config: Config | dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from api import bp as api_bp
     from web.pages import bp as pages_bp
+    from web.resolver import bp as resolver_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
-    app.register_blueprint(__import__("web.resolver", fromlist=["bp"]).bp)
+    app.register_blueprint(resolver_bp)
 
 
 def _register_cli(app: Flask) -> None:
