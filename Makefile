@@ -6,8 +6,10 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 FLASK = $(VENV)/bin/flask --app web.app
 STAMP = $(VENV)/.installed
+# Debian packages the tests need: fonts that draw Chinese on labels.
+SYSTEM_PACKAGES = fonts-wqy-zenhei fonts-dejavu-core
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean system-packages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -26,8 +28,18 @@ run: $(STAMP)
 	@echo ""
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) system-packages
 	$(VENV)/bin/python -m pytest
+
+# Installs what is missing when it can (root with apt-get); otherwise says what to install.
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $$missing"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "please install the Debian packages: $$missing"; fi; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
