@@ -79,7 +79,6 @@ def _success(ep: Endpoint) -> dict:
         return {"description": "Done"}
     schema = ep.response
     if ep.many:
-        name = ep.response.__name__.removesuffix("Out")
         schema = {
             "type": "object",
             "required": ["items", "next_after"],
@@ -87,7 +86,7 @@ def _success(ep: Endpoint) -> dict:
                 "items": {"type": "array", "items": ep.response},
                 "next_after": {
                     "type": ["integer", "null"],
-                    "description": f"pass as `after` for the next page of {name}s",
+                    "description": "pass as `after` to get the next page; null on the last",
                 },
             },
         }

@@ -51,7 +51,10 @@ def _http_error(error: HTTPException):
 
 
 def _domain_error(error: DomainError):
-    return error_response(error.status, error.code, error.message, error.fields)
+    response = make_response(error_response(error.status, error.code, error.message, error.fields))
+    if error.status == 401:  # a 401 must say how to authenticate (RFC 9110 §11.6.1)
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 def _unexpected(error: Exception):

@@ -91,7 +91,12 @@ def test_create_a_site_and_a_line_there(api):
     line = post_json(
         client,
         "/api/v1/lines",
-        {"code": "L1", "name": "Kettle 1", "public_name": "Line 1", "site_id": site.get_json()["id"]},
+        {
+            "code": "L1",
+            "name": "Kettle 1",
+            "public_name": "Line 1",
+            "site_id": site.get_json()["id"],
+        },
     )
     assert line.status_code == 201
     listed = client.get("/api/v1/lines").get_json()["items"]

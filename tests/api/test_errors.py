@@ -66,7 +66,18 @@ def test_wrong_method_is_a_json_405_with_allow(api, method, path, allowed):
 
 
 @pytest.mark.parametrize(
-    "raw", [b"{", b'{"sku": "KET-1",}', b"\xff\xfe\x00", b"sku=KET-1", b"null", b"undefined"]
+    "raw",
+    [
+        b"{",
+        b'{"sku": "KET-1",}',
+        b"\xff\xfe\x00",
+        b"sku=KET-1",
+        b"null",
+        b"undefined",
+        b"[" * 100_000 + b"]" * 100_000,  # deeper than any parser recurses
+        b'{"sku": ' + b"[" * 5_000 + b"]" * 5_000 + b', "name": "x"}',
+    ],
+    ids=["open", "trailing-comma", "not-utf8", "form", "null", "js", "deep", "deep-field"],
 )
 def test_malformed_json_is_a_400_and_writes_nothing(api, session, raw):
     client = api("admin")
@@ -83,9 +94,7 @@ def test_malformed_json_is_a_400_and_writes_nothing(api, session, raw):
 )
 def test_a_body_that_is_not_declared_json_is_a_415(api, session, content_type):
     headers = {"Content-Type": content_type} if content_type else {}
-    response = api("admin").post(
-        "/api/v1/products", data=json.dumps(PRODUCT), headers=headers
-    )
+    response = api("admin").post("/api/v1/products", data=json.dumps(PRODUCT), headers=headers)
     assert_error(response, 415, "unsupported_media_type")
     assert factories.count(session, Product) == 0
 
@@ -115,9 +124,13 @@ def test_a_json_value_that_is_not_an_object_is_refused(api, session, body):
 
 def test_validation_failure_is_a_422_with_a_message_per_field(api, session):
     body = {"sku": "has spaces", "name": "", "warranty_months": "24", "colour": "red"}
-    fields = assert_error(post_json(api("admin"), "/api/v1/products", body), 422, "validation_failed")
+    fields = assert_error(
+        post_json(api("admin"), "/api/v1/products", body), 422, "validation_failed"
+    )
     assert set(fields) == {"sku", "name", "warranty_months", "colour"}
-    assert all(isinstance(m, list) and m and all(isinstance(x, str) for x in m) for m in fields.values())
+    assert all(
+        isinstance(m, list) and m and all(isinstance(x, str) for x in m) for m in fields.values()
+    )
     assert factories.count(session, Product) == 0
 
 
@@ -162,6 +175,7 @@ def test_no_key_is_a_401(client, session, method, path):
         path, method=method, data=json.dumps(PRODUCT), content_type="application/json"
     )
     assert_error(response, 401, "unauthorized")
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert factories.count(session, Product) == 0
 
 
@@ -177,7 +191,10 @@ def test_no_key_is_a_401(client, session, method, path):
 )
 def test_a_bad_key_is_a_401(client, session, header):
     response = client.post(
-        "/api/v1/products", data=json.dumps(PRODUCT), content_type="application/json", headers=header
+        "/api/v1/products",
+        data=json.dumps(PRODUCT),
+        content_type="application/json",
+        headers=header,
     )
     assert_error(response, 401, "unauthorized")
     assert factories.count(session, Product) == 0

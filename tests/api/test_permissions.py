@@ -43,6 +43,10 @@ MATRIX = [
     ("POST", "/api/v1/batches", {"admin", "quality", "line"}, 201),
     ("POST", "/api/v1/batches/<int:batch_id>/material-lots", {"admin", "quality", "line"}, 200),
     ("POST", "/api/v1/batches/<int:batch_id>/status", {"admin", "quality"}, 200),
+    ("POST", "/api/v1/batches/<int:batch_id>/items", {"admin", "line"}, 201),
+    # labels: whoever prints them
+    ("GET", "/api/v1/items/<code>/label", {"admin", "quality", "line"}, 200),
+    ("GET", "/api/v1/batches/<int:batch_id>/labels", {"admin", "quality", "line"}, 200),
     # the API's own description needs no key
     ("GET", "/api/v1/openapi.json", PUBLIC, 200),
     ("GET", "/api/v1/docs", PUBLIC, 200),
@@ -106,6 +110,7 @@ def valid_body(rule: str, world: dict) -> dict | None:
             "material_lot_ids": [world["unlinked_lot_id"]]
         },
         "/api/v1/batches/<int:batch_id>/status": {"status": "released"},
+        "/api/v1/batches/<int:batch_id>/items": {"count": 2},
     }
     return bodies.get(rule)
 
@@ -143,7 +148,9 @@ def test_role_on_endpoint(api, session, world, role, method, rule, allowed, stat
 
 
 @pytest.mark.parametrize(("method", "rule", "allowed", "status"), MATRIX)
-def test_without_a_key_only_the_public_endpoints_answer(client, world, method, rule, allowed, status):
+def test_without_a_key_only_the_public_endpoints_answer(
+    client, world, method, rule, allowed, status
+):
     response = call(client, method, rule, world)
     if allowed == PUBLIC:
         assert response.status_code == status

@@ -277,7 +277,9 @@ BAD_BATCHES = [
 @pytest.mark.parametrize(
     ("field", "changes"), BAD_BATCHES, ids=[f"{f}-{i}" for i, (f, _) in enumerate(BAD_BATCHES)]
 )
-def test_bad_batch_is_a_422_naming_the_field_and_writes_nothing(api, session, ready, field, changes):
+def test_bad_batch_is_a_422_naming_the_field_and_writes_nothing(
+    api, session, ready, field, changes
+):
     client = api("admin")
     with nothing_written(session):
         response = post_json(client, "/api/v1/batches", _batch_body(ready, **changes))
@@ -356,9 +358,14 @@ def test_linking_to_an_unknown_batch_is_404(api, session, ready):
 def test_linking_to_a_recalled_batch_is_409(api, session, ready, batch):
     client = api("admin")
     path = f"/api/v1/batches/{batch.id}"
-    assert post_json(client, f"{path}/status", {"status": "recalled", "reason": "x"}).status_code == 200
+    assert (
+        post_json(client, f"{path}/status", {"status": "recalled", "reason": "x"}).status_code
+        == 200
+    )
     with nothing_written(session):
-        response = post_json(client, f"{path}/material-lots", {"material_lot_ids": [ready["lots"][0].id]})
+        response = post_json(
+            client, f"{path}/material-lots", {"material_lot_ids": [ready["lots"][0].id]}
+        )
     assert error_of(response, 409)["code"] == "conflict"
 
 

@@ -53,7 +53,9 @@ def test_a_short_password_is_refused(session):
 
 
 def test_a_taken_username_is_refused(session):
-    auth.create_user(session, "test", username="li", name="Li Na", password=PASSWORD, role=Role.viewer)
+    auth.create_user(
+        session, "test", username="li", name="Li Na", password=PASSWORD, role=Role.viewer
+    )
     with pytest.raises(Conflict):
         auth.create_user(
             session, "test", username="li", name="Li Lei", password=PASSWORD, role=Role.admin

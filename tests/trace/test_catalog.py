@@ -209,7 +209,8 @@ def test_duplicate_station_code_is_refused_even_on_another_line(session):
 def test_database_refuses_a_duplicate_station_code(session):
     station = factories.make_station(session, code="ST1")
     _refused_by_database(
-        session, Station(code="ST1", name="Again", line_id=station.line_id, kind=StationKind.process)
+        session,
+        Station(code="ST1", name="Again", line_id=station.line_id, kind=StationKind.process),
     )
 
 

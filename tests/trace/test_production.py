@@ -342,7 +342,9 @@ def test_database_refuses_a_duplicate_serial_of_a_product(session):
     item = factories.make_item(session, serial="K-1")
     _refused_by_database(
         session,
-        Item(product_id=item.product_id, batch_id=item.batch_id, serial="K-1", code=codes.new_code()),
+        Item(
+            product_id=item.product_id, batch_id=item.batch_id, serial="K-1", code=codes.new_code()
+        ),
     )
 
 

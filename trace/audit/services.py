@@ -112,16 +112,18 @@ def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
     """Walk the chain in order and report the first entry whose link or hash is wrong."""
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
     # populate_existing: check what is stored, not entries this session still holds in memory.
-    rows = session.scalars(
+    query = (
         select(AuditEntry)
         .order_by(AuditEntry.seq)
         .execution_options(yield_per=batch_size, populate_existing=True)
     )
-    for entry in rows:
-        problem = _problem(entry, expected_seq, expected_prev)
-        if problem:
-            return ChainReport(checked, entry.seq, problem)
-        expected_prev, expected_seq, checked = entry.hash, entry.seq + 1, checked + 1
+    # Closed on every way out: yield_per streams through a server-side cursor on PostgreSQL.
+    with session.scalars(query) as rows:
+        for entry in rows:
+            problem = _problem(entry, expected_seq, expected_prev)
+            if problem:
+                return ChainReport(checked, entry.seq, problem)
+            expected_prev, expected_seq, checked = entry.hash, entry.seq + 1, checked + 1
     head = session.get(AuditHead, HEAD_ID, populate_existing=True)
     if head is not None and (head.seq, head.hash) != (expected_seq - 1, expected_prev):
         return ChainReport(checked, head.seq, "the head does not match the last entry")
