@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import g, request
 from sqlalchemy.orm import Session
 
-from trace.auth.services import Principal, authenticate_api_key, principal_for_key
 from api.errors import Unauthorized
+from trace.auth.services import Principal, authenticate_api_key, principal_for_key
 
 
 def presented_key() -> str | None:

@@ -11,8 +11,9 @@ import datetime as dt
 import uuid
 
 from sqlalchemy import ForeignKey, String, Uuid
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
+from trace.audit.services import audit_write
 from trace.db import utcnow
 from trace.errors import Conflict, Invalid
 
@@ -39,8 +40,10 @@ class TraceRecord:
         return self.voided_at is not None
 
 
-def void_record(record: TraceRecord, *, actor: str, reason: str, replacement=None) -> None:
-    """Void `record` with a reason, optionally linking the record that replaces it.
+def void_record(
+    session: Session, actor: str, record: TraceRecord, reason: str | None, replacement=None
+) -> TraceRecord:
+    """Void `record` with a reason, optionally linking the record that replaces it; audited.
 
     Refuses to void twice: a voided record stays as it was voided, so the history of a
     correction cannot be rewritten.
@@ -55,5 +58,14 @@ def void_record(record: TraceRecord, *, actor: str, reason: str, replacement=Non
     record.voided_at = utcnow()
     record.voided_by = actor
     record.void_reason = reason.strip()
+    session.flush()  # both records need their ids before they can be linked
     if replacement is not None:
         replacement.replaces_id = record.id
+    audit_write(
+        session,
+        actor,
+        f"{record.__tablename__}.void",
+        record,
+        {"reason": record.void_reason, "replaced_by": replacement.id if replacement else None},
+    )
+    return record

@@ -45,7 +45,7 @@ class Text(fields.String):
 
 
 class Code(fields.String):
-    """An identifier-like string (SKU, line or station code, badge): no spaces, at most `max_length`."""
+    """An identifier (SKU, line or station code, badge): no spaces, at most `max_length`."""
 
     PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 

@@ -2,6 +2,7 @@
 
 from api import bp, roles
 from api.endpoint import endpoint
+from api.schemas.common import PageQuery
 from api.schemas.production import (
     BatchIn,
     BatchOut,
@@ -12,7 +13,6 @@ from api.schemas.production import (
     ItemOut,
     MaterialLotLinkIn,
 )
-from api.schemas.common import PageQuery
 from trace.auth.services import require_line
 from trace.production import services as production
 

@@ -45,7 +45,7 @@ def test_a_new_record_is_not_voided(session):
 def test_void_keeps_who_when_and_why(session):
     record = _inspection(session)
     before = utcnow()
-    void_record(record, actor="qe:li", reason="  wrong station scanned  ")
+    void_record(session, "qe:li", record, "  wrong station scanned  ")
     stored = _reloaded(session, record)
     assert stored.is_voided
     assert stored.voided_by == "qe:li"
@@ -57,16 +57,22 @@ def test_void_links_the_replacement_to_the_record_it_replaces(session):
     item = factories.make_item(session)
     wrong = _inspection(session, item)
     right = _inspection(session, item)
-    void_record(wrong, actor="qe:li", reason="recorded as pass, was rework", replacement=right)
+    void_record(
+        session,
+        record=wrong,
+        actor="qe:li",
+        reason="recorded as pass, was rework",
+        replacement=right,
+    )
     assert _reloaded(session, right).replaces_id == wrong.id
     assert _reloaded(session, wrong).replaces_id is None
 
 
 def test_a_record_cannot_be_voided_twice(session):
     record = _inspection(session)
-    void_record(record, actor="qe:li", reason="first correction")
+    void_record(session, "qe:li", record, "first correction")
     with pytest.raises(Conflict):
-        void_record(record, actor="qe:wang", reason="second correction")
+        void_record(session, "qe:wang", record, "second correction")
     stored = _reloaded(session, record)
     assert (stored.voided_by, stored.void_reason) == ("qe:li", "first correction")
 
@@ -75,7 +81,7 @@ def test_a_record_cannot_be_voided_twice(session):
 def test_voiding_needs_a_reason(session, reason):
     record = _inspection(session)
     with pytest.raises(Invalid) as caught:
-        void_record(record, actor="qe:li", reason=reason)
+        void_record(session, "qe:li", record, reason)
     assert caught.value.fields == {"reason": ["required"]}
     assert not _reloaded(session, record).is_voided
 
@@ -83,9 +89,22 @@ def test_voiding_needs_a_reason(session, reason):
 def test_two_records_cannot_replace_the_same_one(session):
     item = factories.make_item(session)
     wrong, right = _inspection(session, item), _inspection(session, item)
-    void_record(wrong, actor="qe:li", reason="typo", replacement=right)
+    void_record(session, record=wrong, actor="qe:li", reason="typo", replacement=right)
     session.flush()
     other = _inspection(session, item)
     other.replaces_id = wrong.id
     with pytest.raises(IntegrityError), session.begin_nested():
         session.flush()
+
+
+def test_voiding_is_audited_with_its_reason_and_replacement(session):
+    from sqlalchemy import select
+
+    from trace.audit.models import AuditEntry
+
+    item = factories.make_item(session)
+    wrong, right = _inspection(session, item), _inspection(session, item)
+    void_record(session, "qe:li", wrong, "typo", replacement=right)
+    entry = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).one()
+    assert (entry.action, entry.entity_id) == ("inspection.void", str(wrong.id))
+    assert f'"replaced_by":{right.id}' in entry.data and '"reason":"typo"' in entry.data

@@ -35,8 +35,8 @@ def hash_password(password: str) -> str:
     """scrypt with a random salt; the parameters are stored so they can be raised later."""
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, **SCRYPT)
-    b64 = base64.b64encode
-    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${b64(salt).decode()}${b64(digest).decode()}"
+    params = f"{SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}"
+    return f"scrypt${params}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
 def check_password(stored: str, password: str) -> bool:
@@ -95,7 +95,10 @@ def create_api_key(
     )
     session.add(key)
     audit_write(
-        session, actor, "api_key.create", key,
+        session,
+        actor,
+        "api_key.create",
+        key,
         {"prefix": prefix, "role": role.value, "line": line_code, "station": station_code},
     )
     return key, plaintext

@@ -87,7 +87,6 @@ def batch_labels(
     *,
     from_serial: str | None = None,
     to_serial: str | None = None,
-    limit: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[LabelData]:
     """Label data for a batch or a serial range of it, streamed from the database.
@@ -95,18 +94,23 @@ def batch_labels(
     `progress(n)` is called with the number of labels handed out so far, every few hundred.
     """
     query = batch_items_query(batch, from_serial, to_serial)
-    if limit is not None:
-        query = query.limit(limit)
-    query = query.execution_options(yield_per=STREAM_CHUNK)
     return _stream(session, base_url, batch, query, progress)
 
 
 def _stream(session, base_url, batch, query, progress) -> Iterator[LabelData]:
-    product = batch.product
-    for done, item in enumerate(session.scalars(query), start=1):
-        yield label_data(base_url, item, product, batch)
-        if progress and done % PROGRESS_EVERY == 0:
-            progress(done)
+    # Keyset pages rather than one server-side cursor: a streamed response outlives the
+    # request's transaction, and a cursor would be closed with it on PostgreSQL.
+    product, last_id, done = batch.product, 0, 0
+    while True:
+        items = session.scalars(query.where(Item.id > last_id).limit(STREAM_CHUNK)).all()
+        for item in items:
+            yield label_data(base_url, item, product, batch)
+            done += 1
+            if progress and done % PROGRESS_EVERY == 0:
+                progress(done)
+        if len(items) < STREAM_CHUNK:
+            return
+        last_id = items[-1].id
 
 
 FORMATS = {

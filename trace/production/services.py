@@ -103,6 +103,8 @@ def link_material_lots(
     new = [
         lot for lot in _material_lots(session, material_lot_ids) if lot not in batch.material_lots
     ]
+    if not new:
+        return batch  # all were linked already: nothing to write, nothing to audit
     batch.material_lots.extend(new)
     audit_write(
         session,
