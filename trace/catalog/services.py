@@ -26,7 +26,9 @@ from trace.production.serials import InvalidSerialFormat, compile_format
 
 def _refuse_duplicate(session: Session, model, field: str, value) -> None:
     if value is not None and session.scalar(select(model.id).where(getattr(model, field) == value)):
-        raise Conflict(f"{model.__tablename__} with {field} {value!r} exists", {field: ["already exists"]})
+        raise Conflict(
+            f"{model.__tablename__} with {field} {value!r} exists", {field: ["already exists"]}
+        )
 
 
 def _valid_gtin(gtin: str | None) -> str | None:
@@ -194,7 +196,13 @@ def create_material_lot(
         unit=unit,
     )
     session.add(lot)
-    audit_write(session, actor, "material_lot.create", lot, {"part_number": part_number, "supplier_lot": supplier_lot})
+    audit_write(
+        session,
+        actor,
+        "material_lot.create",
+        lot,
+        {"part_number": part_number, "supplier_lot": supplier_lot},
+    )
     return lot
 
 
