@@ -4,4 +4,11 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from api.views import catalog, labels, meta, production, serialization  # noqa: E402, F401
+from api.views import (  # noqa: E402, F401  (registers the routes)
+    catalog,
+    labels,
+    meta,
+    production,
+    quality,
+    serialization,
+)

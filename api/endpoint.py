@@ -47,6 +47,8 @@ class Endpoint:
     public: bool = False
     # Media types of a non-JSON success response (files: labels, exports).
     produces: tuple[str, ...] = ()
+    # Posts keyed by client event ids: a lost race is retried once (see _run).
+    idempotent: bool = False
 
 
 REGISTRY: list[Endpoint] = []
@@ -81,6 +83,7 @@ def endpoint(
     tag: str = "",
     public: bool = False,
     produces: tuple[str, ...] = (),
+    idempotent: bool = False,
 ) -> Callable:
     """Register `handler(call, **path_args)` under `rule` with everything the API promises."""
 
@@ -99,6 +102,7 @@ def endpoint(
             tag,
             public,
             produces,
+            idempotent,
         )
         REGISTRY.append(spec)
 
@@ -123,9 +127,7 @@ def _handle(spec: Endpoint, handler: Callable, path_args: dict):
         require_role(principal, spec.roles)
     call = Call(session, principal, _load_body(spec), _load_query(spec))
     try:
-        result = handler(call, **path_args)
-        if writes:
-            session.commit()
+        result = _run(spec, handler, call, path_args)
     except IntegrityError as error:
         session.rollback()
         # A concurrent writer won a uniqueness race the domain's own checks could not see.
@@ -134,6 +136,29 @@ def _handle(spec: Endpoint, handler: Callable, path_args: dict):
         session.rollback()
         raise
     return _dump(spec, result)
+
+
+def _run(spec: Endpoint, handler: Callable, call: Call, path_args: dict):
+    """Run the handler and commit a write; idempotent writes get one more try on a race.
+
+    Two clients posting the same event id at once both pass the domain's check for an
+    earlier post; the loser's commit hits the unique index. Run again, it finds the
+    winner's record and answers as for any retry.
+    """
+    writes = spec.method != "GET"
+    try:
+        result = handler(call, **path_args)
+        if writes:
+            call.session.commit()
+        return result
+    except IntegrityError:
+        if not spec.idempotent:
+            raise
+        call.session.rollback()
+        begin_write(call.session)
+        result = handler(call, **path_args)
+        call.session.commit()
+        return result
 
 
 def _refuse_impossible_ids(path_args: dict) -> None:
@@ -175,10 +200,23 @@ def _validate(schema: Schema, data) -> dict:
         raise Invalid("the input is not valid", messages) from None
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A handler's result with a status of its own (200 for a replayed post, not 201)."""
+
+    result: object
+    status: int
+
+
 def _dump(spec: Endpoint, result):
+    status = spec.status
+    if isinstance(result, Reply):
+        result, status = result.result, result.status
     if spec.response is None:
-        return ("", 204) if result is None else (result, spec.status)
+        return ("", 204) if result is None else (result, status)
     if isinstance(result, Page):
         items = spec.response(many=True).dump(result.items)
-        return {"items": items, "next_after": result.next_after}, spec.status
-    return spec.response().dump(result), spec.status
+        return {"items": items, "next_after": result.next_after}, status
+    if spec.many:  # a complete list: one page with nothing after it
+        return {"items": spec.response(many=True).dump(result), "next_after": None}, status
+    return spec.response().dump(result), status

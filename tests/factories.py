@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import uuid
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,12 +15,16 @@ from sqlalchemy.orm import Session
 from trace import codes, gs1
 from trace.auth import services as auth
 from trace.auth.models import Role
+from trace.auth.services import Principal
 from trace.catalog import services as catalog
 from trace.catalog.models import StationKind
 from trace.production import services as production
 from trace.production.models import Item
+from trace.quality import services as quality
+from trace.quality.models import Inspection, InspectionResult, ProcessRecord
 
 ACTOR = "test"
+PRINCIPAL = Principal(ACTOR, Role.admin)
 _seq = itertools.count(1)
 
 
@@ -89,6 +94,41 @@ def make_item(session: Session, batch=None, **overrides) -> Item:
     session.add(item)
     session.flush()
     return item
+
+
+def make_inspection(session: Session, item=None, station=None, inspector=None, **overrides):
+    """A passing inspection of an item, recorded through the domain as the test actor."""
+    item = item or make_item(session)
+    data = {
+        "event_id": uuid.uuid4(),
+        "item_code": item.code,
+        "station": (station or make_station(session)).code,
+        "inspector": (inspector or make_inspector(session)).badge,
+        "occurred_at": dt.datetime(2026, 11, 1, 8, tzinfo=dt.UTC),
+        "result": InspectionResult.passed,
+        **overrides,
+    }
+    [recorded] = quality.record_inspections(session, PRINCIPAL, [data])
+    return session.get(Inspection, recorded.id)
+
+
+def make_process_record(session: Session, batch=None, station=None, **overrides):
+    """An in-spec oven temperature of a batch, recorded through the domain."""
+    batch = batch or make_batch(session)
+    data = {
+        "event_id": uuid.uuid4(),
+        "batch_id": batch.id,
+        "station": (station or make_station(session)).code,
+        "parameter": "oven_temp",
+        "value": 220.0,
+        "unit": "C",
+        "lower_limit": 210.0,
+        "upper_limit": 230.0,
+        "occurred_at": dt.datetime(2026, 11, 1, 7, tzinfo=dt.UTC),
+        **overrides,
+    }
+    [recorded] = quality.record_process_records(session, PRINCIPAL, [data])
+    return session.get(ProcessRecord, recorded.id)
 
 
 def make_key(session: Session, role: str = "admin", **binding):

@@ -1,0 +1,65 @@
+"""What every posted trace record shares, and the answers of bulk posts and voids."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from api.schemas.fields import Code, Id, Text
+
+MAX_BULK_RECORDS = 10_000
+
+
+class RecordIn(Schema):
+    """Fields of every posted record: the idempotency key and an optional correction."""
+
+    event_id = fields.UUID(
+        required=True, metadata={"description": "client-chosen; retries reuse it"}
+    )
+    replaces = Id(metadata={"description": "id of the record of the same kind this corrects"})
+    void_reason = Text(500, metadata={"description": "why the replaced record was wrong"})
+
+
+class SubjectIn(RecordIn):
+    """A record about one item (by its code) or a batch as a whole (by id)."""
+
+    item_code = fields.String(validate=validate.Length(min=1, max=64))
+    batch_id = Id()
+
+    @validates_schema
+    def _one_subject(self, data, **_):
+        if ("item_code" in data) == ("batch_id" in data):
+            raise ValidationError("give either item_code or batch_id", "item_code")
+
+
+class StationRecordIn(SubjectIn):
+    station = Code(32, required=True)
+
+
+class VoidIn(Schema):
+    reason = Text(500, required=True)
+
+
+class RecordedOut(Schema):
+    index = fields.Integer()
+    id = fields.Integer()
+    event_id = fields.UUID()
+    created = fields.Boolean()
+
+
+class BulkOut(Schema):
+    created = fields.Integer()
+    replayed = fields.Integer()
+    results = fields.List(fields.Nested(RecordedOut))
+
+
+def bulk_in(record_schema: type[Schema]) -> type[Schema]:
+    """The body of a bulk post of `record_schema` records."""
+    name = record_schema.__name__.removesuffix("In") + "BulkIn"
+    return Schema.from_dict(
+        {
+            "records": fields.List(
+                fields.Nested(record_schema),
+                required=True,
+                validate=validate.Length(min=1, max=MAX_BULK_RECORDS),
+            )
+        },
+        name=name,
+    )
