@@ -1,0 +1,226 @@
+"""The capture API for inspections and process records: status codes, retries, bad input."""
+
+import uuid
+
+import pytest
+
+from tests import factories
+from trace.audit.models import AuditEntry
+from trace.quality.models import Inspection, Measurement, ProcessRecord
+
+
+@pytest.fixture
+def world(session):
+    item = factories.make_item(session)
+    station = factories.make_station(session)
+    inspector = factories.make_inspector(session)
+    session.commit()
+    return {"item": item, "station": station, "inspector": inspector}
+
+
+def body(world, **overrides):
+    data = {
+        "event_id": str(uuid.uuid4()),
+        "item_code": world["item"].code,
+        "station": world["station"].code,
+        "inspector": world["inspector"].badge,
+        "occurred_at": "2026-11-01T16:00:00+08:00",
+        "result": "pass",
+        "measurements": [{"name": "leak", "value": 0.2, "unit": "mA", "upper_limit": 0.5}],
+    }
+    return {**data, **overrides}
+
+
+def counts(session):
+    return tuple(factories.count(session, m) for m in (Inspection, Measurement, AuditEntry))
+
+
+def test_post_is_201_then_200_on_retry_with_the_same_record(api, session, world):
+    client = api("line")
+    data = body(world)
+    first = client.post("/api/v1/inspections", json=data)
+    assert first.status_code == 201
+    assert first.json["occurred_at"] == "2026-11-01T08:00:00+00:00"
+    assert first.json["measurements"][0]["name"] == "leak"
+    again = client.post("/api/v1/inspections", json=data)
+    assert (again.status_code, again.json) == (200, first.json)
+    assert factories.count(session, Inspection) == 1
+
+
+def test_the_same_event_id_with_other_content_is_409(api, session, world):
+    client = api("line")
+    data = body(world)
+    client.post("/api/v1/inspections", json=data)
+    response = client.post("/api/v1/inspections", json={**data, "result": "fail"})
+    assert response.status_code == 409
+    assert "event_id" in response.json["error"]["fields"]
+
+
+def test_bulk_reports_created_and_replayed(api, session, world):
+    client = api("line")
+    records = [body(world) for _ in range(3)]
+    first = client.post("/api/v1/inspections/bulk", json={"records": records})
+    assert (first.status_code, first.json["created"], first.json["replayed"]) == (201, 3, 0)
+    again = client.post("/api/v1/inspections/bulk", json={"records": records})
+    assert (again.status_code, again.json["created"], again.json["replayed"]) == (200, 0, 3)
+    assert [r["id"] for r in again.json["results"]] == [r["id"] for r in first.json["results"]]
+
+
+def test_bulk_errors_name_index_and_field_and_nothing_is_written(api, session, world):
+    records = [body(world) for _ in range(5)]
+    records[1]["result"] = "maybe"
+    records[2]["measurements"][0]["value"] = "high"
+    records[4]["item_code"] = "0000000000000000Z"
+    client = api("line")
+    before = counts(session)
+    response = client.post("/api/v1/inspections/bulk", json={"records": records})
+    assert response.status_code == 422
+    fields = response.json["error"]["fields"]["records"]
+    assert set(fields) == {"1", "2"}
+    assert "result" in fields["1"] and "measurements" in fields["2"]
+    assert counts(session) == before
+
+
+def test_bulk_domain_errors_are_named_by_index_too(api, session, world):
+    records = [body(world) for _ in range(3)]
+    records[2]["item_code"] = factories.make_item(session).code[:-1] + "0"
+    session.commit()
+    client = api("line")
+    before = counts(session)
+    response = client.post("/api/v1/inspections/bulk", json={"records": records})
+    assert response.status_code in (404, 422)
+    assert set(response.json["error"]["fields"]["records"]) == {"2"}
+    assert counts(session) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"event_id": "not-a-uuid"}, "event_id"),
+        ({"occurred_at": "2026-11-01T16:00:00"}, "occurred_at"),
+        ({"occurred_at": "2999-01-01T00:00:00Z"}, "occurred_at"),
+        ({"result": "PASS"}, "result"),
+        ({"is_final": "yes"}, "is_final"),
+        ({"measurements": [{"name": "t", "value": "NaN"}]}, "measurements"),
+        (
+            {"measurements": [{"name": "t", "value": 1, "lower_limit": 5, "upper_limit": 1}]},
+            "measurements",
+        ),
+        ({"defect_codes": ["ok", "has space"]}, "defect_codes"),
+        ({"notes": "x" * 1001}, "notes"),
+        ({"station": "NOPE"}, "station"),
+        ({"inspector": "NOBODY"}, "inspector"),
+        ({"item_code": "ABC"}, "item_code"),
+        ({"batch_id": 1}, "item_code"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_input_is_a_clear_4xx_and_writes_nothing(api, session, world, change, field):
+    client = api("line")
+    before = counts(session)
+    response = client.post("/api/v1/inspections", json=body(world, **change))
+    assert 400 <= response.status_code < 500
+    assert field in response.json["error"]["fields"], response.json
+    assert counts(session) == before
+
+
+def test_unknown_code_is_404_with_the_field(api, session, world):
+    code = factories.make_item(session).code
+    session.rollback()  # the item was never committed: its code is well-formed but unknown
+    response = api("line").post("/api/v1/inspections", json=body(world, item_code=code))
+    assert response.status_code == 404
+    assert response.json["error"]["fields"] == {"item_code": ["unknown code"]}
+
+
+def test_a_station_bound_key_may_not_post_for_another_station(api, session, world):
+    other = factories.make_station(session)
+    session.commit()
+    client = api("line", station_code=world["station"].code)
+    assert client.post("/api/v1/inspections", json=body(world)).status_code == 201
+    response = client.post("/api/v1/inspections", json=body(world, station=other.code))
+    assert response.status_code == 403
+    assert factories.count(session, Inspection) == 1
+
+
+def test_the_poster_may_void_its_own_record(api, session, world):
+    client = api("line")
+    posted = client.post("/api/v1/inspections", json=body(world)).json
+    response = client.post(
+        f"/api/v1/inspections/{posted['id']}/void", json={"reason": "wrong unit"}
+    )
+    assert response.status_code == 200
+    assert response.json["void_reason"] == "wrong unit" and response.json["voided_at"]
+    again = client.post(f"/api/v1/inspections/{posted['id']}/void", json={"reason": "again"})
+    assert again.status_code == 409
+
+
+def test_another_line_key_may_not_void(api, session, world):
+    posted = api("line").post("/api/v1/inspections", json=body(world)).json
+    response = api("line").post(f"/api/v1/inspections/{posted['id']}/void", json={"reason": "x"})
+    assert response.status_code == 403
+
+
+def test_a_correction_posted_with_replaces(api, session, world):
+    client = api("line")
+    wrong = client.post("/api/v1/inspections", json=body(world, result="fail", is_final=True)).json
+    right = client.post(
+        "/api/v1/inspections",
+        json=body(world, is_final=True, replaces=wrong["id"], void_reason="misread"),
+    )
+    assert right.status_code == 201 and right.json["replaces_id"] == wrong["id"]
+    old = api("viewer").get(f"/api/v1/inspections/{wrong['id']}").json
+    assert old["void_reason"] == "misread"
+    assert api("viewer").get(f"/api/v1/items/{world['item'].code}").json["status"] == "produced"
+
+
+def test_process_record_and_out_of_spec_query(api, session, world):
+    client = api("line")
+    record = {
+        "event_id": str(uuid.uuid4()),
+        "batch_id": world["item"].batch_id,
+        "station": world["station"].code,
+        "parameter": "oven_temp",
+        "value": 236.0,
+        "unit": "C",
+        "lower_limit": 210,
+        "upper_limit": 230,
+        "occurred_at": "2026-11-01T02:00:00Z",
+    }
+    posted = client.post("/api/v1/process-records", json=record)
+    assert posted.status_code == 201 and posted.json["in_spec"] is False
+    query = "parameter=oven_temp&start=2026-11-01T00:00:00Z&end=2026-11-02T00:00:00Z"
+    found = api("viewer").get(f"/api/v1/process-records/out-of-spec?{query}&direction=above")
+    assert [row["batch_id"] for row in found.json["items"]] == [world["item"].batch_id]
+    below = api("viewer").get(f"/api/v1/process-records/out-of-spec?{query}&direction=below")
+    assert below.json["items"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "parameter=oven_temp&start=2026-11-02T00:00:00Z&end=2026-11-01T00:00:00Z",
+        "parameter=oven_temp&start=yesterday&end=2026-11-01T00:00:00Z",
+        "start=2026-11-01T00:00:00Z&end=2026-11-02T00:00:00Z",
+        "parameter=oven_temp&start=2026-11-01T00:00:00Z&end=2026-11-02T00:00:00Z&direction=up",
+    ],
+)
+def test_bad_out_of_spec_queries_are_422(api, query):
+    assert api("viewer").get(f"/api/v1/process-records/out-of-spec?{query}").status_code == 422
+
+
+def test_process_record_bulk_retry(api, session, world):
+    records = [
+        {
+            "event_id": str(uuid.uuid4()),
+            "item_code": world["item"].code,
+            "station": world["station"].code,
+            "parameter": "torque",
+            "value": 1.2 + i,
+            "occurred_at": "2026-11-01T02:00:00Z",
+        }
+        for i in range(3)
+    ]
+    client = api("line")
+    assert client.post("/api/v1/process-records/bulk", json={"records": records}).status_code == 201
+    assert client.post("/api/v1/process-records/bulk", json={"records": records}).status_code == 200
+    assert factories.count(session, ProcessRecord) == 3
