@@ -1,0 +1,94 @@
+"""Serving an app with gunicorn on loopback and loading it with wrk, for the HTTP budgets.
+
+Both the app under test and the hello-world baseline are served with the same gunicorn
+settings in the same run, so the ratio between them holds on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from budget import ROOT
+
+GUNICORN = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4",
+            "--worker-class", "gthread", "--keep-alive", "30", "--log-level", "warning"]
+LATENCY = re.compile(r"^\s+(\d+(?:\.\d+)?)%\s+(\d+(?:\.\d+)?)(us|ms|s)\s*$", re.M)
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict | None = None, chdir: Path = ROOT):
+    """Serve `app_spec` (module:callable) on a free loopback port; yields the base URL."""
+    port = free_port()
+    command = [*GUNICORN, "--bind", f"127.0.0.1:{port}", "--chdir", str(chdir), app_spec]
+    process = subprocess.Popen(command, env={**os.environ, **(env or {})}, cwd=ROOT)
+    try:
+        _wait_for(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_for(port: int, process: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start in time")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def wrk(url: str, *, seconds: int = 10, connections: int = 8, script: str | None = None,
+        headers: dict | None = None) -> LoadResult:
+    """Load `url` with wrk (Debian package `wrk`); a Lua `script` may shape each request."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed for this benchmark: apt-get install wrk")
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        if script:
+            lua.write(script)
+            lua.flush()
+            command += ["-s", lua.name]
+        output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    return _parse(output)
+
+
+def _parse(output: str) -> LoadResult:
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    latencies = {float(p): float(v) * UNITS_MS[u] for p, v, u in LATENCY.findall(output)}
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors:.*", output)
+    if socket_errors:
+        print(socket_errors.group(0))
+    return LoadResult(rate, latencies.get(50.0, 0.0), latencies.get(99.0, 0.0),
+                      int(errors.group(1)) if errors else 0)
