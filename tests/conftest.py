@@ -96,3 +96,29 @@ def api(app, session):
         return factories.ApiClient(app.test_client(), plaintext)
 
     return as_role
+
+
+@pytest.fixture
+def fresh_database_url(database_url, tmp_path):
+    """A database of its own, migrated and really committed to; dropped afterwards.
+
+    For tests that need several connections at once (concurrency, other processes),
+    which the rolled-back transaction of the other fixtures cannot give.
+    """
+    if not database_url.startswith("postgresql"):
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    base, _, _ = database_url.rpartition("/")
+    name = f"trace_fresh_{os.getpid()}_{id(tmp_path) % 100000}"
+    admin = make_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        migrate.upgrade(f"{base}/{name}")
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

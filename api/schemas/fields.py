@@ -9,8 +9,9 @@ from marshmallow import ValidationError, fields, validate
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # JSON's \uD800 escapes decode to lone surrogates, which no database can store as text.
 SURROGATES = re.compile(r"[\ud800-\udfff]")
-# The largest id a 64-bit integer column holds; SQLite refuses to even compare beyond it.
-MAX_ID = 2**63 - 1
+# Primary keys are INTEGER columns: 32 bits on PostgreSQL. A larger id cannot exist, and
+# sent to the database it would fail there instead of being refused here.
+MAX_ID = 2**31 - 1
 
 
 class Pattern(validate.Regexp):

@@ -416,3 +416,17 @@ def test_an_invalid_transition_is_409_and_changes_nothing(api, session, batch, s
 def test_status_of_an_unknown_batch_is_404(api):
     response = post_json(api("quality"), "/api/v1/batches/999999/status", {"status": "released"})
     assert error_of(response, 404)["fields"] == {"batch_id": ["unknown id"]}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [f"/api/v1/batches/{2**31}", f"/api/v1/batches/{2**31}/items", f"/api/v1/products/{2**31}"],
+)
+def test_ids_beyond_the_32_bit_key_range_are_unknown_not_errors(api, path):
+    """PostgreSQL keys are 32-bit: a larger id must be a 404 there as on SQLite, not a 500."""
+    assert api("viewer").get(path).status_code == 404
+
+
+def test_filters_beyond_the_32_bit_key_range_are_refused(api):
+    response = api("viewer").get(f"/api/v1/batches?product_id={2**31}")
+    assert response.status_code == 422
