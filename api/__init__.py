@@ -6,9 +6,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from api.views import (  # noqa: E402, F401  (registers the routes)
     catalog,
+    history,
     labels,
+    logistics,
     meta,
     production,
     quality,
     serialization,
+    service,
 )

@@ -71,10 +71,17 @@ def _operation(ep: Endpoint) -> dict:
     return operation
 
 
+def _file_schema(media: str) -> dict:
+    # A JSON document (EPCIS JSON-LD, say) is an object to clients and checkers, not bytes.
+    if media.endswith("+json"):
+        return {"schema": {"type": "object"}}
+    return {"schema": {"type": "string", "format": "binary"}}
+
+
 def _success(ep: Endpoint) -> dict:
     if ep.produces:
-        binary = {"schema": {"type": "string", "format": "binary"}}
-        return {"description": "The file", "content": {media: binary for media in ep.produces}}
+        content = {media: _file_schema(media) for media in ep.produces}
+        return {"description": "The file", "content": content}
     if ep.response is None:
         return {"description": "Done"}
     schema = ep.response

@@ -12,3 +12,9 @@ BATCH_STATUS = frozenset({Role.quality})
 SERIALIZE = frozenset({Role.line})
 LABELS = frozenset({Role.line, Role.quality})
 CAPTURE_QUALITY = frozenset({Role.line, Role.quality})
+# Logistics systems post shipments and their events; quality may also void them.
+SHIPMENTS = frozenset({Role.logistics})
+SHIPMENTS_VOID = frozenset({Role.logistics, Role.quality})
+# Service technicians post repairs; quality may also void them.
+REPAIRS = frozenset({Role.technician})
+REPAIRS_VOID = frozenset({Role.technician, Role.quality})

@@ -18,10 +18,14 @@ from trace.auth.models import Role
 from trace.auth.services import Principal
 from trace.catalog import services as catalog
 from trace.catalog.models import StationKind
+from trace.logistics import services as logistics
+from trace.logistics.models import Shipment, ShipmentEvent, ShipmentStatus
 from trace.production import services as production
 from trace.production.models import Item
 from trace.quality import services as quality
 from trace.quality.models import Inspection, InspectionResult, ProcessRecord
+from trace.service import services as service
+from trace.service.models import Repair, RepairOutcome
 
 ACTOR = "test"
 PRINCIPAL = Principal(ACTOR, Role.admin)
@@ -129,6 +133,60 @@ def make_process_record(session: Session, batch=None, station=None, **overrides)
     }
     [recorded] = quality.record_process_records(session, PRINCIPAL, [data])
     return session.get(ProcessRecord, recorded.id)
+
+
+def make_shipment(session: Session, items=(), batches=(), **overrides) -> Shipment:
+    """A shipment of the items and whole batches given (a new item if neither), by the domain."""
+    if not items and not batches:
+        items = [make_item(session)]
+    data = {
+        "event_id": uuid.uuid4(),
+        "number": unique("SH-"),
+        "carrier": "SF Express",
+        "tracking_number": unique("SF"),
+        "origin": "Ningbo plant",
+        "destination": "Shanghai distribution centre",
+        "consignee": "East China Appliances Co.",
+        "shipped_at": dt.datetime(2026, 11, 2, 8, tzinfo=dt.UTC),
+        "item_codes": [item.code for item in items],
+        "batch_ids": [batch.id for batch in batches],
+        **overrides,
+    }
+    [recorded] = logistics.record_shipments(session, PRINCIPAL, [data])
+    return session.get(Shipment, recorded.id)
+
+
+def make_shipment_event(session: Session, shipment=None, **overrides) -> ShipmentEvent:
+    """An in-transit event of a shipment, recorded through the domain."""
+    shipment = shipment or make_shipment(session)
+    data = {
+        "event_id": uuid.uuid4(),
+        "shipment_id": shipment.id,
+        "occurred_at": dt.datetime(2026, 11, 3, 8, tzinfo=dt.UTC),
+        "status": ShipmentStatus.in_transit,
+        "location": "Hangzhou hub",
+        **overrides,
+    }
+    [recorded] = logistics.record_shipment_events(session, PRINCIPAL, [data])
+    return session.get(ShipmentEvent, recorded.id)
+
+
+def make_repair(session: Session, item=None, **overrides) -> Repair:
+    """A completed repair of an item, received and completed now, recorded through the domain."""
+    item = item or make_item(session)
+    now = dt.datetime.now(dt.UTC)
+    data = {
+        "event_id": uuid.uuid4(),
+        "item_code": item.code,
+        "technician": "Li Wei",
+        "received_at": now,
+        "completed_at": now,
+        "symptom": "Does not heat",
+        "outcome": RepairOutcome.repaired,
+        **overrides,
+    }
+    [recorded] = service.record_repairs(session, PRINCIPAL, [data])
+    return session.get(Repair, recorded.id)
 
 
 def make_key(session: Session, role: str = "admin", **binding):

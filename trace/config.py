@@ -23,6 +23,17 @@ class Config:
     max_body_bytes: int = 32 * 1024 * 1024
     # How many reverse proxies in front set X-Forwarded-* (0: trust none of them).
     proxy_hops: int = 0
+    # Rate limits per client (Flask-Limiter notation; "" switches one off).
+    ratelimit_scans: str = "60 per minute; 600 per hour"
+    ratelimit_complaints: str = "5 per hour; 20 per day"
+    # A genuine code is suspicious when, within the window, more scans or more distinct
+    # clients than these scanned it: one buyer's household rarely does, a copied label does.
+    suspicious_window_hours: int = 72
+    suspicious_max_scans: int = 30
+    suspicious_max_clients: int = 6
+    # The zone public pages show times in (stored times are UTC).
+    display_timezone: str = "Asia/Shanghai"
+    complaint_photo_max_bytes: int = 5 * 1024 * 1024
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -37,11 +48,29 @@ class Config:
             ratelimit_storage=env.get("TRACE_RATELIMIT_STORAGE", "memory://"),
             instance_path=instance,
             proxy_hops=int(env.get("TRACE_PROXY_HOPS", "0")),
+            **_optional(env, _OPTIONAL),
         )
 
     def with_overrides(self, **changes) -> Config:
         """A copy with some settings replaced (tests and the CLI use this)."""
         return replace(self, **changes)
+
+
+# Settings whose environment variable may be left unset: (field, variable, type).
+_OPTIONAL = [
+    ("ratelimit_scans", "TRACE_RATELIMIT_SCANS", str),
+    ("ratelimit_complaints", "TRACE_RATELIMIT_COMPLAINTS", str),
+    ("suspicious_window_hours", "TRACE_SUSPICIOUS_WINDOW_HOURS", int),
+    ("suspicious_max_scans", "TRACE_SUSPICIOUS_MAX_SCANS", int),
+    ("suspicious_max_clients", "TRACE_SUSPICIOUS_MAX_CLIENTS", int),
+    ("display_timezone", "TRACE_DISPLAY_TIMEZONE", str),
+    ("complaint_photo_max_bytes", "TRACE_COMPLAINT_PHOTO_MAX_BYTES", int),
+]
+
+
+def _optional(env, settings) -> dict:
+    """The settings whose variable is set, converted; the others keep their defaults."""
+    return {name: kind(env[variable]) for name, variable, kind in settings if variable in env}
 
 
 def _instance_secret(instance: Path) -> str:

@@ -63,3 +63,16 @@ def bulk_in(record_schema: type[Schema]) -> type[Schema]:
         },
         name=name,
     )
+
+
+class TraceRecordOut(Schema):
+    """What every trace record shows about itself: who posted it, voiding and correction."""
+
+    id = fields.Integer()
+    event_id = fields.UUID()
+    recorded_at = fields.DateTime()
+    recorded_by = fields.String()
+    voided_at = fields.DateTime(allow_none=True)
+    voided_by = fields.String(allow_none=True)
+    void_reason = fields.String(allow_none=True)
+    replaces_id = fields.Integer(allow_none=True)

@@ -4,6 +4,7 @@ The table below is the contract, typed by hand on purpose: it is not read from t
 endpoint declarations, so a role change in the code has to be made here as well.
 """
 
+import datetime as dt
 import json
 import re
 
@@ -57,6 +58,27 @@ MATRIX = [
     ("GET", "/api/v1/process-records/<int:record_id>", EVERYONE, 200),
     ("POST", "/api/v1/process-records/<int:record_id>/void", {"admin", "quality"}, 200),
     ("GET", "/api/v1/process-records/out-of-spec", EVERYONE, 200),
+    # shipments and their events: logistics posts; voiding is for the poster or quality
+    ("POST", "/api/v1/shipments", {"admin", "logistics"}, 201),
+    ("POST", "/api/v1/shipments/bulk", {"admin", "logistics"}, 201),
+    ("GET", "/api/v1/shipments/<int:shipment_id>", EVERYONE, 200),
+    ("GET", "/api/v1/shipments/<int:shipment_id>/items", EVERYONE, 200),
+    ("POST", "/api/v1/shipments/<int:shipment_id>/void", {"admin", "quality"}, 200),
+    ("POST", "/api/v1/shipments/<int:shipment_id>/events", {"admin", "logistics"}, 201),
+    ("POST", "/api/v1/shipment-events", {"admin", "logistics"}, 201),
+    ("POST", "/api/v1/shipment-events/bulk", {"admin", "logistics"}, 201),
+    ("GET", "/api/v1/shipment-events/<int:shipment_event_id>", EVERYONE, 200),
+    ("POST", "/api/v1/shipment-events/<int:shipment_event_id>/void", {"admin", "quality"}, 200),
+    # repairs: technicians post; voiding is for the poster or quality
+    ("POST", "/api/v1/repairs", {"admin", "technician"}, 201),
+    ("POST", "/api/v1/repairs/bulk", {"admin", "technician"}, 201),
+    ("GET", "/api/v1/repairs/<int:repair_id>", EVERYONE, 200),
+    ("POST", "/api/v1/repairs/<int:repair_id>/void", {"admin", "quality"}, 200),
+    # histories and their EPCIS exports: every staff role reads them
+    ("GET", "/api/v1/items/<code>/history", EVERYONE, 200),
+    ("GET", "/api/v1/batches/<int:batch_id>/history", EVERYONE, 200),
+    ("GET", "/api/v1/items/<code>/epcis", EVERYONE, 200),
+    ("GET", "/api/v1/batches/<int:batch_id>/epcis", EVERYONE, 200),
     # the API's own description needs no key
     ("GET", "/api/v1/openapi.json", PUBLIC, 200),
     ("GET", "/api/v1/docs", PUBLIC, 200),
@@ -72,6 +94,9 @@ QUERIES = {
 POSTERS_MAY_VOID = {
     "/api/v1/inspections/<int:inspection_id>/void": {"line"},
     "/api/v1/process-records/<int:record_id>/void": {"line"},
+    "/api/v1/shipments/<int:shipment_id>/void": {"logistics"},
+    "/api/v1/shipment-events/<int:shipment_event_id>/void": {"logistics"},
+    "/api/v1/repairs/<int:repair_id>/void": {"technician"},
 }
 EVENT_ID = "2f1c7a3e-1d7b-4c5e-9a61-0c8d2b7e4f10"
 
@@ -88,12 +113,18 @@ def world(session):
     inspector = factories.make_inspector(session)
     inspection = factories.make_inspection(session, item, station, inspector)
     process_record = factories.make_process_record(session, batch, station)
+    shipment = factories.make_shipment(session, [factories.make_item(session, batch)])
+    shipment_event = factories.make_shipment_event(session, shipment)
+    repair = factories.make_repair(session, factories.make_item(session, batch))
     session.commit()
     return {
         "station": station.code,
         "badge": inspector.badge,
         "inspection_id": inspection.id,
         "record_id": process_record.id,
+        "shipment_id": shipment.id,
+        "shipment_event_id": shipment_event.id,
+        "repair_id": repair.id,
         "product_id": product.id,
         "line_id": line.id,
         "material_lot_id": lots[0].id,
@@ -163,8 +194,50 @@ def valid_body(rule: str, world: dict) -> dict | None:
         "/api/v1/process-records": process_record,
         "/api/v1/process-records/bulk": {"records": [process_record]},
         "/api/v1/process-records/<int:record_id>/void": {"reason": "sensor fault"},
+        "/api/v1/shipments": shipment_body(world),
+        "/api/v1/shipments/bulk": {"records": [shipment_body(world)]},
+        "/api/v1/shipments/<int:shipment_id>/void": {"reason": "booked twice"},
+        "/api/v1/shipments/<int:shipment_id>/events": event_body(),
+        "/api/v1/shipment-events": {**event_body(), "shipment_id": world["shipment_id"]},
+        "/api/v1/shipment-events/bulk": {
+            "records": [{**event_body(), "shipment_id": world["shipment_id"]}]
+        },
+        "/api/v1/shipment-events/<int:shipment_event_id>/void": {"reason": "wrong parcel"},
+        "/api/v1/repairs": repair_body(world),
+        "/api/v1/repairs/bulk": {"records": [repair_body(world)]},
+        "/api/v1/repairs/<int:repair_id>/void": {"reason": "wrong unit scanned"},
     }
     return bodies.get(rule)
+
+
+def shipment_body(world: dict) -> dict:
+    return {
+        "event_id": EVENT_ID,
+        "number": "PERM-SH-1",
+        "carrier": "SF Express",
+        "origin": "Ningbo plant",
+        "destination": "Shanghai distribution centre",
+        "consignee": "Permission Appliances Co.",
+        "shipped_at": "2026-11-02T08:00:00Z",
+        "item_codes": [world["code"]],
+    }
+
+
+def event_body() -> dict:
+    return {"event_id": EVENT_ID, "occurred_at": "2026-11-03T09:00:00Z", "status": "in_transit"}
+
+
+def repair_body(world: dict) -> dict:
+    now = dt.datetime.now(dt.UTC).isoformat()
+    return {
+        "event_id": EVENT_ID,
+        "item_code": world["code"],
+        "technician": "Li Wei",
+        "received_at": now,
+        "completed_at": now,
+        "symptom": "Does not heat",
+        "outcome": "repaired",
+    }
 
 
 def call(client, method: str, rule: str, world: dict, key: str | None = None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import String, Text
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trace.db import Base
@@ -14,6 +14,8 @@ GENESIS_HASH = "0" * 64
 
 class AuditEntry(Base):
     __tablename__ = "audit_entry"
+    # "What happened to this batch?" (a unit's history shows its batch's holds and recalls).
+    __table_args__ = (Index("ix_audit_entry_entity_type_entity_id", "entity_type", "entity_id"),)
 
     # Assigned from the head, not by the database, so the chain order is the key order.
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Column, ForeignKey, Index, String, Table, func, select, text
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from trace.db import Base, str_enum
+from trace.production.models import Batch
 from trace.records import TraceRecord
 
 
@@ -39,6 +40,10 @@ class Shipment(TraceRecord, Base):
     override_reason: Mapped[str | None] = mapped_column(String(500))
 
     events: Mapped[list[ShipmentEvent]] = relationship(order_by="ShipmentEvent.occurred_at")
+    # The whole batches it carried (their items are in shipment_item as well).
+    batches: Mapped[list[Batch]] = relationship(
+        secondary="shipment_batch", order_by="Batch.id", viewonly=True
+    )
 
 
 class ShipmentItem(Base):
@@ -57,6 +62,16 @@ class ShipmentItem(Base):
     shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id"), primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True, index=True)
     open: Mapped[bool] = mapped_column(default=True)
+
+
+# How many items the shipment carried; loaded only when asked for.
+Shipment.item_count = column_property(
+    select(func.count())
+    .where(ShipmentItem.shipment_id == Shipment.id)
+    .correlate_except(ShipmentItem)
+    .scalar_subquery(),
+    deferred=True,
+)
 
 
 shipment_batch = Table(

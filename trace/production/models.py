@@ -101,3 +101,7 @@ class ItemComponent(Base):
     lot: Mapped[str | None] = mapped_column(String(64))
     installed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     removed_at: Mapped[dt.datetime | None]
+    # The repairs that put the component in and took it out, if it was a repair: voiding
+    # one of them undoes exactly its part of the genealogy.
+    installed_by_repair_id: Mapped[int | None] = mapped_column(ForeignKey("repair.id"), index=True)
+    removed_by_repair_id: Mapped[int | None] = mapped_column(ForeignKey("repair.id"), index=True)

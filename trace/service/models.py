@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trace.db import Base, str_enum
+from trace.production.models import Item
 from trace.records import TraceRecord
 
 
@@ -36,6 +37,7 @@ class Repair(TraceRecord, Base):
     under_warranty: Mapped[bool]
     warranty_override_reason: Mapped[str | None] = mapped_column(String(500))
 
+    item: Mapped[Item] = relationship()
     parts: Mapped[list[RepairPart]] = relationship(order_by="RepairPart.id")
 
 
@@ -55,3 +57,5 @@ class RepairPart(Base):
     lot: Mapped[str | None] = mapped_column(String(64))
     # Set when the part is itself a tracked item: the genealogy follows it.
     component_item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"), index=True)
+
+    component_item: Mapped[Item | None] = relationship()

@@ -1,0 +1,374 @@
+"""Recording repairs: warranty, parts and genealogy, the unit's status, voiding, corrections."""
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from tests import factories
+from trace.audit.models import AuditEntry
+from trace.auth.models import Role
+from trace.auth.services import Principal
+from trace.capture import BulkRejected
+from trace.errors import Conflict, Forbidden
+from trace.logistics.models import ShipmentStatus
+from trace.production.models import Item, ItemComponent, ItemStatus
+from trace.quality.models import InspectionResult
+from trace.service import services as service
+from trace.service.models import PartDirection, Repair, RepairOutcome, RepairPart
+
+TECHNICIAN = Principal("key:svc1", Role.technician)
+OTHER_TECHNICIAN = Principal("key:svc2", Role.technician)
+QUALITY = Principal("key:qe", Role.quality)
+UTC = dt.UTC
+PRODUCED = dt.datetime(2023, 6, 1, 8, tzinfo=UTC)
+NOW = dt.datetime.now(UTC)
+
+
+def repair(item, **overrides) -> dict:
+    data = {
+        "event_id": uuid.uuid4(),
+        "item_code": item.code,
+        "technician": "Li Wei",
+        "received_at": NOW - dt.timedelta(days=2),
+        "completed_at": NOW - dt.timedelta(days=1),
+        "symptom": "Does not heat",
+        "diagnosis": "Heating element open circuit",
+        "action": "Replaced heating element",
+        "outcome": RepairOutcome.repaired,
+    }
+    return {**data, **overrides}
+
+
+def record(session, item, principal=TECHNICIAN, **overrides) -> Repair:
+    [recorded] = service.record_repairs(session, principal, [repair(item, **overrides)])
+    return session.get(Repair, recorded.id)
+
+
+def refused(session, *records) -> BulkRejected:
+    with pytest.raises(BulkRejected) as error:
+        service.record_repairs(session, TECHNICIAN, list(records))
+    return error.value
+
+
+def status(session, item) -> ItemStatus:
+    return session.get(Item, item.id).status
+
+
+def old_item(session, months=24, **overrides):
+    product = factories.make_product(session, warranty_months=months)
+    batch = factories.make_batch(session, product)
+    return factories.make_item(session, batch, produced_at=PRODUCED, **overrides)
+
+
+def deliver(session, item, at: dt.datetime):
+    shipment = factories.make_shipment(session, [item], shipped_at=at - dt.timedelta(days=2))
+    factories.make_shipment_event(
+        session, shipment, status=ShipmentStatus.delivered, occurred_at=at
+    )
+    return shipment
+
+
+def installed(part_number, **part) -> dict:
+    return {"direction": PartDirection.installed, "part_number": part_number, **part}
+
+
+def removed(part_number, **part) -> dict:
+    return {"direction": PartDirection.removed, "part_number": part_number, **part}
+
+
+def components(session, item) -> list[ItemComponent]:
+    query = select(ItemComponent).where(ItemComponent.item_id == item.id).order_by(ItemComponent.id)
+    return list(session.scalars(query))
+
+
+# --- recording -----------------------------------------------------------------------------
+
+
+def test_a_completed_repair_is_stored_with_its_parts_and_leaves_the_status(session):
+    item = old_item(session)
+    deliver(session, item, dt.datetime(2026, 1, 10, tzinfo=UTC))
+    parts = [removed("HEAT-ELEM-2200", serial="HE-1"), installed("HEAT-ELEM-2200", lot="L77")]
+    stored = record(session, item, parts=parts)
+    assert (stored.item_id, stored.outcome, stored.recorded_by) == (
+        item.id,
+        RepairOutcome.repaired,
+        "key:svc1",
+    )
+    assert [(p.direction, p.serial, p.lot) for p in stored.parts] == [
+        (PartDirection.removed, "HE-1", None),
+        (PartDirection.installed, None, "L77"),
+    ]
+    assert status(session, item) is ItemStatus.delivered
+
+
+def test_the_same_event_id_and_content_is_a_retry_that_changes_nothing(session):
+    data = repair(old_item(session), parts=[installed("FUSE-10A", lot="F1")])
+    [first] = service.record_repairs(session, TECHNICIAN, [data])
+    before = [factories.count(session, m) for m in (Repair, RepairPart, ItemComponent, AuditEntry)]
+    [again] = service.record_repairs(session, TECHNICIAN, [dict(data)])
+    assert (again.id, again.created) == (first.id, False)
+    after = [factories.count(session, m) for m in (Repair, RepairPart, ItemComponent, AuditEntry)]
+    assert after == before
+
+
+def test_the_same_event_id_with_other_content_is_a_conflict(session):
+    data = repair(old_item(session))
+    service.record_repairs(session, TECHNICIAN, [data])
+    error = refused(session, {**data, "symptom": "Leaks"})
+    assert error.status == 409 and "event_id" in error.fields["records"]["0"]
+
+
+def test_a_bulk_post_is_all_or_nothing_and_names_every_bad_record(session):
+    item = old_item(session)
+    records = [
+        repair(item),
+        repair(item, item_code="not-a-code"),
+        repair(item, completed_at=NOW - dt.timedelta(days=3)),
+        repair(item, received_at=NOW + dt.timedelta(hours=1), completed_at=None),
+    ]
+    error = refused(session, *records)
+    problems = error.fields["records"]
+    assert set(problems) == {"1", "2", "3"}
+    assert "item_code" in problems["1"]
+    assert problems["2"] == {"completed_at": ["before received_at"]}
+    assert "received_at" in problems["3"]
+    assert factories.count(session, Repair) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"received_at": PRODUCED - dt.timedelta(days=1)}, "received_at"),
+        ({"outcome": RepairOutcome.pending}, "outcome"),
+        ({"outcome": None}, "outcome"),
+        ({"completed_at": None, "outcome": RepairOutcome.repaired}, "completed_at"),
+    ],
+)
+def test_inconsistent_repairs_are_refused(session, change, field):
+    error = refused(session, repair(old_item(session), **change))
+    assert error.status == 422 and field in error.fields["records"]["0"]
+
+
+def test_a_scrapped_item_gets_no_repairs(session):
+    error = refused(session, repair(old_item(session, status=ItemStatus.scrapped)))
+    assert error.status == 409
+
+
+# --- the unit's status ---------------------------------------------------------------------
+
+
+def test_an_open_repair_takes_the_unit_in_and_its_completion_gives_it_back(session):
+    item = old_item(session)
+    deliver(session, item, dt.datetime(2026, 1, 10, tzinfo=UTC))
+    opened = record(session, item, completed_at=None, outcome=None, action=None)
+    assert (opened.outcome, status(session, item)) == (RepairOutcome.pending, ItemStatus.in_repair)
+    done = record(session, item, replaces=opened.id, void_reason="completed")
+    assert done.replaces_id == opened.id and opened.is_voided
+    assert status(session, item) is ItemStatus.delivered
+
+
+def test_voiding_an_open_repair_gives_the_unit_back(session):
+    item = old_item(session)
+    factories.make_inspection(session, item, result=InspectionResult.failed, is_final=True)
+    opened = record(session, item, completed_at=None, outcome=None)
+    assert status(session, item) is ItemStatus.in_repair
+    service.void_repair(session, TECHNICIAN, opened, "posted for the wrong unit")
+    assert status(session, item) is ItemStatus.failed
+
+
+def test_a_unit_has_one_open_repair_at_a_time(session):
+    item = old_item(session)
+    record(session, item, completed_at=None, outcome=None)
+    error = refused(session, repair(item, completed_at=None, outcome=None))
+    assert error.status == 409 and "item_code" in error.fields["records"]["0"]
+
+
+def test_a_unit_in_an_open_shipment_cannot_be_taken_in(session):
+    item = old_item(session)
+    shipment = factories.make_shipment(session, [item])
+    error = refused(session, repair(item, completed_at=None, outcome=None))
+    assert shipment.number in error.fields["records"]["0"]["item_code"][0]
+
+
+# --- warranty ------------------------------------------------------------------------------
+
+
+def test_warranty_runs_from_delivery_when_the_unit_was_delivered(session):
+    item = old_item(session, months=24)  # produced 2023-06: out of warranty if counted from then
+    deliver(session, item, dt.datetime(2025, 1, 10, tzinfo=UTC))
+    assert record(session, item).under_warranty is True
+
+
+def test_warranty_runs_from_production_when_the_unit_was_never_delivered(session):
+    item = old_item(session, months=24)
+    assert record(session, item).under_warranty is False
+    recent = old_item(session, months=60)
+    assert record(session, recent).under_warranty is True
+
+
+def test_a_product_without_warranty_months_has_no_warranty(session):
+    product = factories.make_product(session, warranty_months=0)
+    item = factories.make_item(session, factories.make_batch(session, product))
+    at = item.produced_at
+    assert record(session, item, received_at=at, completed_at=at).under_warranty is False
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "received", "expected"),
+    [
+        (dt.datetime(2024, 1, 31, tzinfo=UTC), 1, dt.datetime(2024, 2, 29, tzinfo=UTC), True),
+        (dt.datetime(2024, 1, 31, tzinfo=UTC), 1, dt.datetime(2024, 3, 1, tzinfo=UTC), False),
+        (dt.datetime(2023, 11, 15, tzinfo=UTC), 3, dt.datetime(2024, 2, 15, tzinfo=UTC), True),
+        (dt.datetime(2023, 11, 15, tzinfo=UTC), 3, dt.datetime(2024, 2, 16, tzinfo=UTC), False),
+        (dt.datetime(2023, 5, 1, tzinfo=UTC), 0, dt.datetime(2023, 5, 1, tzinfo=UTC), False),
+    ],
+)
+def test_warranty_counts_calendar_months(start, months, received, expected):
+    assert service.under_warranty(months, start, received) is expected
+
+
+def test_overriding_the_warranty_needs_a_reason(session):
+    item = old_item(session)
+    error = refused(session, repair(item, under_warranty=True))
+    assert error.status == 422
+    assert "computed value is False" in error.fields["records"]["0"]["warranty_override_reason"][0]
+
+
+def test_an_override_is_stored_and_audited_with_the_computed_value(session):
+    item = old_item(session)
+    reason = "goodwill: first failure after 25 months"
+    stored = record(session, item, under_warranty=True, warranty_override_reason=reason)
+    assert (stored.under_warranty, stored.warranty_override_reason) == (True, reason)
+    entry = session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "repair.warranty_override")
+    )
+    data = json.loads(entry.data)
+    assert (entry.entity_id, data["computed"], data["under_warranty"]) == (
+        str(stored.id),
+        False,
+        True,
+    )
+
+
+def test_confirming_the_computed_warranty_needs_no_reason(session):
+    assert record(session, old_item(session), under_warranty=False).under_warranty is False
+
+
+# --- parts and genealogy -------------------------------------------------------------------
+
+
+def test_installing_a_tracked_part_records_it_inside_the_unit(session):
+    unit, part = old_item(session), factories.make_item(session, serial="PUMP-77")
+    stored = record(session, unit, parts=[installed("PUMP-2", item_code=part.code)])
+    assert stored.parts[0].component_item_id == part.id
+    assert stored.parts[0].serial == "PUMP-77"
+    [component] = components(session, unit)
+    assert (component.component_item_id, component.serial, component.removed_at) == (
+        part.id,
+        "PUMP-77",
+        None,
+    )
+    assert component.installed_at == stored.completed_at
+    assert component.installed_by_repair_id == stored.id
+
+
+def test_removing_a_part_closes_its_component(session):
+    unit, part = old_item(session), factories.make_item(session)
+    record(session, unit, parts=[installed("PUMP-2", item_code=part.code)])
+    later = record(session, unit, parts=[removed("PUMP-2", item_code=part.code)])
+    [component] = components(session, unit)
+    assert component.removed_at == later.completed_at
+    assert component.removed_by_repair_id == later.id
+
+
+def test_untracked_parts_are_matched_by_part_number_and_serial(session):
+    unit = old_item(session)
+    record(session, unit, parts=[installed("HEAT-ELEM-2200", serial="HE-9")])
+    record(session, unit, parts=[removed("HEAT-ELEM-2200", serial="HE-9")])
+    [component] = components(session, unit)
+    assert component.removed_at is not None and component.component_item_id is None
+
+
+def test_a_part_installed_elsewhere_must_be_removed_there_first(session):
+    part = factories.make_item(session)
+    record(session, old_item(session), parts=[installed("PUMP-2", item_code=part.code)])
+    error = refused(
+        session, repair(old_item(session), parts=[installed("PUMP-2", item_code=part.code)])
+    )
+    assert error.status == 409
+    assert "item_code" in error.fields["records"]["0"]["parts"]["0"]
+
+
+def test_bad_parts_are_named_by_index(session):
+    unit, part = old_item(session), factories.make_item(session, serial="PUMP-1")
+    parts = [
+        installed("FUSE-10A", lot="F1"),
+        installed("PUMP-2", item_code=part.code, serial="PUMP-2"),
+        installed("PUMP-2", item_code=unit.code),
+    ]
+    error = refused(session, repair(unit, parts=parts))
+    assert set(error.fields["records"]["0"]["parts"]) == {"1", "2"}
+    assert factories.count(session, ItemComponent) == 0
+
+
+def test_voiding_a_repair_undoes_its_genealogy(session):
+    unit, old_part, new_part = (
+        old_item(session),
+        factories.make_item(session),
+        factories.make_item(session),
+    )
+    record(session, unit, parts=[installed("PUMP-2", item_code=old_part.code)])
+    swap = record(
+        session,
+        unit,
+        parts=[
+            removed("PUMP-2", item_code=old_part.code),
+            installed("PUMP-2", item_code=new_part.code),
+        ],
+    )
+    service.void_repair(session, QUALITY, swap, "wrong unit scanned")
+    [component] = components(session, unit)
+    assert (component.component_item_id, component.removed_at) == (old_part.id, None)
+
+
+def test_a_repair_whose_part_was_removed_since_cannot_be_voided(session):
+    unit, part = old_item(session), factories.make_item(session)
+    first = record(session, unit, parts=[installed("PUMP-2", item_code=part.code)])
+    record(session, unit, parts=[removed("PUMP-2", item_code=part.code)])
+    with pytest.raises(Conflict):
+        service.void_repair(session, TECHNICIAN, first, "mistake")
+    assert not first.is_voided
+
+
+def test_a_correction_replaces_the_repair_and_its_genealogy(session):
+    unit, wrong_part, right_part = (
+        old_item(session),
+        factories.make_item(session),
+        factories.make_item(session),
+    )
+    wrong = record(session, unit, parts=[installed("PUMP-2", item_code=wrong_part.code)])
+    right = record(
+        session,
+        unit,
+        parts=[installed("PUMP-2", item_code=right_part.code)],
+        replaces=wrong.id,
+        void_reason="scanned the wrong pump",
+    )
+    assert right.replaces_id == wrong.id and wrong.is_voided
+    assert [c.component_item_id for c in components(session, unit)] == [right_part.id]
+
+
+# --- voiding -------------------------------------------------------------------------------
+
+
+def test_quality_may_void_any_repair_others_only_their_own(session):
+    stored = record(session, old_item(session))
+    with pytest.raises(Forbidden):
+        service.void_repair(session, OTHER_TECHNICIAN, stored, "not mine")
+    service.void_repair(session, QUALITY, stored, "duplicate")
+    assert stored.voided_by == "key:qe"
+    with pytest.raises(Conflict):
+        service.void_repair(session, TECHNICIAN, stored, "again")

@@ -1,0 +1,469 @@
+"""Recording repairs: warranty, parts replaced and the genealogy they change, the unit's status.
+
+- A repair is open until it has `completed_at`; its outcome is `pending` exactly while it
+  is open. Completing an open repair is a correction: post the completed repair with
+  `replaces` (the open one's id) and a `void_reason`.
+- Times: `completed_at` not before `received_at`, `received_at` not before the unit was
+  produced, neither in the future.
+- Status: an open repair takes the unit in (status in_repair). When no open repair is left
+  (completed by a correction, or voided) the unit gets back the status its other records
+  give (trace.production.status). A repair posted already completed leaves the status as
+  it is. A unit has at most one open repair; a unit in an open shipment cannot be taken
+  in, and a scrapped one gets no repairs at all (409).
+- Warranty: under warranty when received within the product's warranty months (calendar
+  months) of the unit's first delivery, or of its production when it was never delivered;
+  a product with 0 warranty months has none. The poster may set `under_warranty`; when it
+  differs from the computed value `warranty_override_reason` is required (422), and the
+  override is audited with the computed value.
+- Parts: each removed or installed part has a part number and a serial or lot; a part
+  that is itself a tracked item is named by `item_code`. An installed part becomes a
+  component of the unit (item_component) from the repair's completion (or receipt) time;
+  a removed part closes the unit's matching open component (by tracked item, else by part
+  number and serial or lot) when there is one. A tracked part still installed in another
+  unit must be removed there first (409). Voiding a repair undoes its genealogy.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Sequence
+from functools import partial
+
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from trace.audit.services import record_audit
+from trace.auth.services import Principal
+from trace.capture import (
+    Recorded,
+    References,
+    _items_by_code,
+    check_time,
+    record_many,
+    replacing,
+    require_poster_or_quality,
+)
+from trace.errors import Conflict, DomainError, Invalid
+from trace.logistics.models import Shipment, ShipmentItem, ShipmentStatus
+from trace.logistics.services import open_shipment_numbers
+from trace.production.models import Item, ItemComponent, ItemStatus
+from trace.production.status import ITEM, derive_statuses, open_repair
+from trace.records import void_record
+from trace.service.models import PartDirection, Repair, RepairOutcome, RepairPart
+
+COMPONENT = ItemComponent.__table__
+
+
+def record_repairs(
+    session: Session, principal: Principal, records: Sequence[dict]
+) -> list[Recorded]:
+    """Record repairs of items (by code) with their parts, all or nothing; see the module text."""
+    known = Workshop(session, records)
+    return record_many(
+        session, principal, Repair, records, partial(_repair_row, known), _after_repairs
+    )
+
+
+def under_warranty(months: int, start: dt.datetime, received_at: dt.datetime) -> bool:
+    """Whether a unit received at `received_at` is within `months` calendar months of `start`."""
+    return months > 0 and received_at <= add_months(start, months)
+
+
+def add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    """`moment` that many calendar months later; the 31st becomes the month's last day."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, _days_in(year, month)))
+
+
+def _days_in(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+class Workshop:
+    """What the repairs of one post refer to, looked up once for the post."""
+
+    def __init__(self, session: Session, records: Sequence[dict]):
+        self.session = session
+        units = {r["item_code"] for r in records if r.get("item_code")}
+        parts = {p["item_code"] for r in records for p in r.get("parts", ()) if p.get("item_code")}
+        self.items = _items_by_code(session, units | parts)
+        self.unit_ids = [self.items[c].id for c in units if isinstance(self.items[c], Item)]
+        self.part_ids = [self.items[c].id for c in parts if isinstance(self.items[c], Item)]
+        self.opened: set[int] = set()  # units taken in by this post
+        self.installing: set[int] = set()  # tracked parts installed by this post
+        self.closing: set[int] = set()  # components removed by this post
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read again what a correction may have changed: open repairs, shipments, genealogy."""
+        self.first_delivery = _first_deliveries(self.session, self.unit_ids)
+        self.open_repairs = _open_repairs(self.session, self.unit_ids)
+        self.open_shipment = open_shipment_numbers(self.session, self.unit_ids)
+        self.installed = _installed_parts(self.session, self.part_ids)
+        self.components = _components_of(self.session, self.unit_ids)
+
+    def part_item(self, code: str | None) -> Item | None:
+        if not code:
+            return None
+        found = self.items[code]
+        if isinstance(found, DomainError):
+            raise found
+        return found
+
+
+def _first_deliveries(session: Session, item_ids: list[int]) -> dict[int, dt.datetime]:
+    query = (
+        select(ShipmentItem.item_id, func.min(Shipment.delivered_at))
+        .join(Shipment, Shipment.id == ShipmentItem.shipment_id)
+        .where(
+            ShipmentItem.item_id.in_(item_ids),
+            Shipment.status == ShipmentStatus.delivered,
+            Shipment.voided_at.is_(None),
+        )
+        .group_by(ShipmentItem.item_id)
+    )
+    return dict(session.execute(query).all())
+
+
+def _open_repairs(session: Session, item_ids: list[int]) -> dict[int, Repair]:
+    query = select(Repair).where(
+        Repair.item_id.in_(item_ids), Repair.completed_at.is_(None), Repair.voided_at.is_(None)
+    )
+    return {repair.item_id: repair for repair in session.scalars(query)}
+
+
+def _installed_parts(session: Session, part_ids: list[int]) -> dict[int, ItemComponent]:
+    """Where each tracked part is installed now, if anywhere."""
+    query = select(ItemComponent).where(
+        ItemComponent.component_item_id.in_(part_ids), ItemComponent.removed_at.is_(None)
+    )
+    return {component.component_item_id: component for component in session.scalars(query)}
+
+
+def _components_of(session: Session, unit_ids: list[int]) -> dict[int, list[ItemComponent]]:
+    query = (
+        select(ItemComponent)
+        .where(ItemComponent.item_id.in_(unit_ids), ItemComponent.removed_at.is_(None))
+        .order_by(ItemComponent.id)
+    )
+    found: dict[int, list[ItemComponent]] = {}
+    for component in session.scalars(query):
+        found.setdefault(component.item_id, []).append(component)
+    return found
+
+
+def _repair_row(known: Workshop, refs: References, data: dict, digest: str) -> dict:
+    item, _ = refs.subject(data)
+    received_at, completed_at = _times(item, data)
+    outcome = _outcome(data, completed_at)
+    replaced_id = _replaced_repair(refs, known, data)
+    _check_intake(known, item, completed_at)
+    warranty, reason, override = _warranty(known, item, data, received_at)
+    parts = _parts(known, item, data.get("parts", []))
+    return {
+        "event_id": data["event_id"],
+        "payload_hash": digest,
+        "recorded_by": refs.principal.actor,
+        "item_id": item.id,
+        "technician": data["technician"],
+        "received_at": received_at,
+        "completed_at": completed_at,
+        "symptom": data["symptom"],
+        "diagnosis": data.get("diagnosis"),
+        "action": data.get("action"),
+        "outcome": outcome,
+        "under_warranty": warranty,
+        "warranty_override_reason": reason,
+        "replaces_id": replaced_id,
+        "_parts": parts,
+        "_override": override,
+    }
+
+
+def _times(item: Item, data: dict) -> tuple[dt.datetime, dt.datetime | None]:
+    received_at = check_time(data["received_at"], "received_at")
+    if received_at < item.produced_at:
+        raise Invalid("received before it was made", {"received_at": ["before produced_at"]})
+    completed_at = data.get("completed_at")
+    if completed_at is None:
+        return received_at, None
+    if check_time(completed_at, "completed_at") < received_at:
+        raise Invalid("completed before received", {"completed_at": ["before received_at"]})
+    return received_at, completed_at
+
+
+def _outcome(data: dict, completed_at: dt.datetime | None) -> RepairOutcome:
+    outcome = data.get("outcome") or (None if completed_at else RepairOutcome.pending)
+    if outcome is None:
+        raise Invalid("a completed repair has an outcome", {"outcome": ["required"]})
+    if completed_at and outcome is RepairOutcome.pending:
+        raise Invalid("a completed repair is not pending", {"outcome": ["pending"]})
+    if not completed_at and outcome is not RepairOutcome.pending:
+        raise Invalid(
+            "an outcome other than pending needs completed_at",
+            {"completed_at": [f"required when the outcome is {outcome.value}"]},
+        )
+    return outcome
+
+
+def _replaced_repair(refs: References, known: Workshop, data: dict) -> int | None:
+    if data.get("replaces") is None:
+        return None
+    old = refs.session.get(Repair, data["replaces"])
+    if old is not None and not old.is_voided:
+        _check_undoable(refs.session, old)
+    old = replacing(refs.session, refs.principal, Repair, data)
+    _undo(refs.session, old)
+    known.refresh()
+    return old.id
+
+
+def _check_intake(known: Workshop, item: Item, completed_at: dt.datetime | None) -> None:
+    """A scrapped unit gets no repairs; an open repair needs the unit free to take in."""
+    if item.status is ItemStatus.scrapped:
+        raise Conflict(f"item {item.code} is scrapped", {"item_code": ["scrapped"]})
+    if completed_at is not None:
+        return
+    if item.id in known.open_repairs:
+        other = known.open_repairs[item.id].id
+        raise Conflict(f"item {item.code} is in open repair {other}", {"item_code": ["in repair"]})
+    if item.id in known.opened:
+        raise Conflict(
+            f"item {item.code} is taken in by another repair of this post",
+            {"item_code": ["in repair"]},
+        )
+    if item.id in known.open_shipment:
+        number = known.open_shipment[item.id]
+        raise Conflict(
+            f"item {item.code} is in open shipment {number}",
+            {"item_code": [f"in open shipment {number}"]},
+        )
+    known.opened.add(item.id)
+
+
+def _warranty(known: Workshop, item: Item, data: dict, received_at: dt.datetime):
+    """(under warranty, override reason, what to audit): computed, or the poster's override."""
+    start = known.first_delivery.get(item.id) or item.produced_at
+    computed = under_warranty(item.product.warranty_months, start, received_at)
+    given, reason = data.get("under_warranty"), data.get("warranty_override_reason")
+    if given is None:
+        if reason:
+            raise Invalid("an override reason needs the override", {"under_warranty": ["required"]})
+        return computed, None, None
+    if given == computed:
+        return given, reason, None
+    if not reason:
+        raise Invalid(
+            f"the computed warranty is {computed}; overriding it needs a reason",
+            {"warranty_override_reason": [f"required: the computed value is {computed}"]},
+        )
+    return given, reason, {"computed": computed, "under_warranty": given, "reason": reason}
+
+
+def _parts(known: Workshop, item: Item, parts: list[dict]) -> list[dict]:
+    """The parts as rows; every bad one is reported by its index."""
+    rows, errors = [], {}
+    for index, part in enumerate(parts):
+        try:
+            rows.append(_part(known, item, part))
+        except DomainError as error:
+            errors[str(index)] = error
+    if errors:
+        raise _parts_refused(errors)
+    return rows
+
+
+def _parts_refused(errors: dict[str, DomainError]) -> DomainError:
+    first = next(iter(errors.values()))
+    message = first.message if len(errors) == 1 else f"{len(errors)} parts were refused"
+    kind = type(first) if len({e.status for e in errors.values()}) == 1 else Invalid
+    return kind(message, {"parts": {i: e.fields for i, e in errors.items()}})
+
+
+def _part(known: Workshop, item: Item, part: dict) -> dict:
+    tracked = known.part_item(part.get("item_code"))
+    serial = part.get("serial") or (tracked.serial if tracked else None)
+    if tracked and serial != tracked.serial:
+        raise Invalid("serial and item differ", {"serial": [f"item's serial is {tracked.serial}"]})
+    if not (serial or part.get("lot")):
+        raise Invalid(
+            "a part needs a serial or a lot", {"serial": ["give serial, lot or item_code"]}
+        )
+    row = {
+        "direction": part["direction"],
+        "part_number": part["part_number"],
+        "serial": serial,
+        "lot": part.get("lot"),
+        "component_item_id": tracked.id if tracked else None,
+        "_closes": None,
+    }
+    if part["direction"] is PartDirection.installed:
+        _check_installable(known, item, tracked)
+    else:
+        row["_closes"] = _matching_component(known, item, row)
+    return row
+
+
+def _check_installable(known: Workshop, item: Item, tracked: Item | None) -> None:
+    if tracked is None:
+        return
+    if tracked.id == item.id:
+        raise Invalid("a unit cannot contain itself", {"item_code": ["the repaired item"]})
+    if tracked.status is ItemStatus.scrapped:
+        raise Conflict(f"part {tracked.code} is scrapped", {"item_code": ["scrapped"]})
+    host = known.installed.get(tracked.id)
+    if tracked.id in known.installing or (host is not None and host.id not in known.closing):
+        where = "another repair of this post" if host is None else f"item id {host.item_id}"
+        raise Conflict(
+            f"part {tracked.code} is installed in {where}; remove it there first",
+            {"item_code": ["installed elsewhere"]},
+        )
+    known.installing.add(tracked.id)
+
+
+def _matching_component(known: Workshop, item: Item, part: dict) -> int | None:
+    """The unit's open component a removed part is, if the genealogy knows it."""
+    for component in known.components.get(item.id, []):
+        if component.id not in known.closing and _same_part(component, part):
+            known.closing.add(component.id)
+            return component.id
+    return None
+
+
+def _same_part(component: ItemComponent, part: dict) -> bool:
+    if part["component_item_id"] is not None:
+        return component.component_item_id == part["component_item_id"]
+    if component.part_number != part["part_number"]:
+        return False
+    return component.serial == part["serial"] if part["serial"] else component.lot == part["lot"]
+
+
+def _after_repairs(session: Session, rows: list[dict]) -> None:
+    parts = [(row, part) for row in rows for part in row["_parts"]]
+    if parts:
+        session.execute(insert(RepairPart), [_part_values(row, part) for row, part in parts])
+        _record_genealogy(session, parts)
+    _settle_items(session, list({row["item_id"] for row in rows}))
+    for row in rows:
+        if row["_override"]:
+            _audit_override(session, row)
+
+
+def _part_values(row: dict, part: dict) -> dict:
+    values = {key: value for key, value in part.items() if not key.startswith("_")}
+    return {"repair_id": row["id"], **values}
+
+
+def _record_genealogy(session: Session, parts: list[tuple[dict, dict]]) -> None:
+    installed = [
+        {
+            "item_id": row["item_id"],
+            "component_item_id": part["component_item_id"],
+            "part_number": part["part_number"],
+            "serial": part["serial"],
+            "lot": part["lot"],
+            "installed_at": row["completed_at"] or row["received_at"],
+            "installed_by_repair_id": row["id"],
+        }
+        for row, part in parts
+        if part["direction"] is PartDirection.installed
+    ]
+    if installed:
+        session.execute(insert(ItemComponent), installed)
+    removed = [
+        {
+            "component": part["_closes"],
+            "at": row["completed_at"] or row["received_at"],
+            "repair": row["id"],
+        }
+        for row, part in parts
+        if part["_closes"] is not None
+    ]
+    if removed:
+        session.connection().execute(_CLOSE_COMPONENT, removed)
+
+
+_CLOSE_COMPONENT = (
+    update(COMPONENT)
+    .where(COMPONENT.c.id == bindparam("component"))
+    .values(
+        removed_at=bindparam("at", type_=COMPONENT.c.removed_at.type),
+        removed_by_repair_id=bindparam("repair"),
+    )
+)
+
+
+def _settle_items(session: Session, item_ids: list[int]) -> None:
+    """An open repair takes a unit in; with none left, a unit in repair gets its status back."""
+    in_repair = or_(ITEM.c.status == ItemStatus.in_repair, open_repair())
+    derive_statuses(session, and_(ITEM.c.id.in_(item_ids), in_repair))
+
+
+def _audit_override(session: Session, row: dict) -> None:
+    record_audit(
+        session,
+        actor=row["recorded_by"],
+        action="repair.warranty_override",
+        entity_type="repair",
+        entity_id=row["id"],
+        data=row["_override"],
+    )
+
+
+# Voiding ------------------------------------------------------------------------------
+
+
+def void_repair(
+    session: Session, principal: Principal, repair: Repair, reason: str | None
+) -> Repair:
+    """Void a repair (its poster or quality); its genealogy is undone, the unit's status follows."""
+    require_poster_or_quality(principal, repair)
+    if not repair.is_voided:
+        _check_undoable(session, repair)
+    void_record(session, principal.actor, repair, reason)
+    _undo(session, repair)
+    return repair
+
+
+def _check_undoable(session: Session, repair: Repair) -> None:
+    """Refuse to undo a repair whose parts later repairs moved on."""
+    removed_since = select(ItemComponent.removed_by_repair_id).where(
+        ItemComponent.installed_by_repair_id == repair.id, ItemComponent.removed_at.is_not(None)
+    )
+    later = session.scalar(removed_since.limit(1))
+    if later is not None:
+        raise Conflict(
+            f"repair {later} removed a part this repair installed; void that repair first",
+            {"repair": [f"repair {later} depends on it"]},
+        )
+    back = _reinstalled_elsewhere(session, repair)
+    if back is not None:
+        raise Conflict(
+            f"a part this repair removed is now installed in item id {back}",
+            {"repair": ["a removed part was installed elsewhere since"]},
+        )
+
+
+def _reinstalled_elsewhere(session: Session, repair: Repair) -> int | None:
+    removed = select(ItemComponent.component_item_id).where(
+        ItemComponent.removed_by_repair_id == repair.id,
+        ItemComponent.component_item_id.is_not(None),
+    )
+    return session.scalar(
+        select(ItemComponent.item_id)
+        .where(ItemComponent.component_item_id.in_(removed), ItemComponent.removed_at.is_(None))
+        .limit(1)
+    )
+
+
+def _undo(session: Session, repair: Repair) -> None:
+    """Take back the repair's genealogy; the unit's status follows what is left."""
+    session.execute(delete(COMPONENT).where(COMPONENT.c.installed_by_repair_id == repair.id))
+    session.execute(
+        update(COMPONENT)
+        .where(COMPONENT.c.removed_by_repair_id == repair.id)
+        .values(removed_at=None, removed_by_repair_id=None)
+    )
+    _settle_items(session, [repair.item_id])
