@@ -6,8 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 FLASK = $(VENV)/bin/flask --app web.app
 STAMP = $(VENV)/.installed
-# Debian packages the tests need: fonts that draw Chinese on labels.
-SYSTEM_PACKAGES = fonts-wqy-zenhei fonts-dejavu-core
+# Debian packages the tests need: fonts that draw Chinese on labels and pages, and the
+# headless Chromium that the browser tests drive (tests/web/test_browser.py).
+SYSTEM_PACKAGES = fonts-wqy-zenhei fonts-dejavu-core chromium
 
 .PHONY: run test lint bench clean system-packages
 
@@ -25,6 +26,9 @@ run: $(STAMP)
 	@echo "  API docs:       http://$(HOST):$(PORT)/api/v1/docs"
 	@echo "  OpenAPI:        http://$(HOST):$(PORT)/api/v1/openapi.json"
 	@echo "  Admin API key:  $$(cat instance/demo-admin-key 2>/dev/null || echo 'flask --app web.app keys create --role admin')"
+	@echo ""
+	@echo "  Scan pages to try (a phone-sized window shows them best):"
+	@$(FLASK) demo urls
 	@echo ""
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

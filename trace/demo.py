@@ -1,7 +1,10 @@
 """A realistic demo data set, loaded once through the domain functions.
 
 Three products of a small-appliance maker, two lines with their stations, inspectors,
-material lots from several suppliers, and batches in every state, serialized.
+material lots from several suppliers, and batches in every state, serialized. On top,
+the stories the public scan page tells (trace/scans/demo.py): a genuine kettle with its
+inspection, process parameters, delivery and a repair; a kettle whose code was scanned
+like a copied label; a rice cooker of a recalled lot. `demo_urls` names them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from trace.catalog.models import Product, StationKind
 from trace.production import services as production
 from trace.production.models import BatchStatus
 from trace.production.serialization import serialize
+from trace.scans import demo as demo_story
 
 ACTOR = "demo"
 MARKER_SKU = "KT-2200-WH"
@@ -81,9 +85,26 @@ BATCHES = [
 
 
 def load_demo(session: Session, instance_path: Path | None = None) -> str:
-    """Load the demo once; returns what was done. A second call changes nothing."""
+    """Load the demo once; returns what was done. A second call changes nothing.
+
+    The scan-page stories are a second, separately marked part, so a database that got
+    the first part from an older version gets them added on the next call.
+    """
     if session.scalar(select(Product.id).where(Product.sku == MARKER_SKU)):
-        return "demo data already loaded"
+        summary = "demo data already loaded"
+    else:
+        summary = _load_catalogue_and_batches(session, instance_path)
+    if not demo_story.is_loaded(session):
+        summary += "\n" + demo_story.load_stories(session)
+    return summary
+
+
+def demo_urls(session: Session, base_url: str) -> list[tuple[str, str]]:
+    """(what, URL) of the demo's scan pages worth opening; empty before the demo is loaded."""
+    return demo_story.urls(session, base_url)
+
+
+def _load_catalogue_and_batches(session: Session, instance_path: Path | None) -> str:
     products = [catalog.create_product(session, ACTOR, **data) for data in PRODUCTS]
     lines = [_line_with_stations(session, data) for data in LINES]
     for badge, name, qualification in INSPECTORS:

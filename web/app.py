@@ -6,9 +6,13 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from trace.config import Config
+from web.csrf import init_csrf
 from web.database import init_database
 from web.errors import register_error_handlers
+from web.i18n import init_i18n
+from web.ratelimit import init_rate_limits
 from web.security import add_security_headers
+from web.static import init_static_versions
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
@@ -29,19 +33,27 @@ def create_app(config: Config | dict | None = None) -> Flask:
     init_database(app, config)
     register_error_handlers(app)
     app.after_request(add_security_headers)
+    init_static_versions(app)
+    init_i18n(app)
+    init_csrf(app)
     _register_blueprints(app)
+    init_rate_limits(app, config)  # wraps views: after the blueprints are registered
     _register_cli(app)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
     from api import bp as api_bp
+    from web.complaints import bp as complaints_bp
     from web.pages import bp as pages_bp
     from web.resolver import bp as resolver_bp
+    from web.scan import bp as scan_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(resolver_bp)
+    app.register_blueprint(scan_bp)
+    app.register_blueprint(complaints_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -152,6 +152,19 @@ def demo_load():
     click.echo(summary)
 
 
+@demo_cli.command("urls")
+def demo_urls_command():
+    """Print the demo's scan pages to open: genuine, suspicious, recalled, unknown."""
+    from trace.demo import demo_urls
+
+    with _session() as session:
+        urls = demo_urls(session, state().config.public_base_url)
+    if not urls:
+        raise click.ClickException("no demo data: run `flask --app web.app demo load` first")
+    for what, url in urls:
+        click.echo(f"  {what + ':':<24}{url}")
+
+
 @click.command("serialize")
 @with_appcontext
 @click.argument("batch_id", type=int)

@@ -31,6 +31,15 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/api"
 
 
+def prefers_html() -> bool:
+    """Whether the client asks for a page (a browser) rather than data.
+
+    JSON first: on a tie (*/*, no Accept header) a program is asking, not a browser.
+    """
+    offers = ["application/json", "text/html"]
+    return request.accept_mimetypes.best_match(offers) == "text/html"
+
+
 def error_response(status: int, code: str, message: str, fields: dict | None = None):
     """The one error shape of DESIGN.md §6, or an HTML page outside the API."""
     if wants_json():

@@ -1,18 +1,17 @@
-"""Public resolution: an item by its code, and the service as its own GS1 Digital Link resolver.
+"""The service as its own GS1 Digital Link resolver (items by code: web/scan.py).
 
 Routes
-  /s/<code>, /S/<code>     the item's public view (JSON until the scan page exists); the
-                           upper-case form is what an alphanumeric-mode QR carries
   /01/{gtin}[/22/..][/10/{lot}][/21/{serial}]
                            GS1 Digital Link: 307 to the default link (or to ?linkType=...),
                            an RFC 9264 linkset for ?linkType=linkset or
                            Accept: application/linkset+json; a Link header names the linkset
-  /info/01/...             the link targets: product, lot or (unverified) item view
+  /info/01/...             the link targets: product, lot or (unverified) item view, a
+                           page for browsers and JSON for programs; an item reached by
+                           serial is never called genuine and its code never shown
   /.well-known/gs1resolver the resolver description file
 
 Errors: an HTML page when the client prefers text/html (a browser), the JSON error shape
-otherwise (JSON clients, linkset clients, curl's */*, no Accept at all). The views are
-JSON either way for now; the HTML scan pages come later.
+otherwise (JSON clients, linkset clients, curl's */*, no Accept at all).
 """
 
 from __future__ import annotations
@@ -23,8 +22,10 @@ from flask import Blueprint, current_app, jsonify, redirect, request
 
 from trace import gs1, resolver
 from trace.errors import DomainError
+from trace.scans import story
 from web.database import get_session
-from web.errors import error_response
+from web.errors import error_response, prefers_html
+from web.public import render_page
 
 bp = Blueprint("resolver", __name__)
 
@@ -35,16 +36,6 @@ _PATH_SAFE = "/!$&'()*+,;=:@"
 _CROSS_ORIGIN_ENDPOINTS = frozenset(
     {"resolver.digital_link", "resolver.digital_link_view", "resolver.description"}
 )
-
-
-# --- items by code ------------------------------------------------------------------------
-
-
-@bp.get("/s/<code>")
-@bp.get("/S/<code>")
-def item_by_code(code: str):
-    item = resolver.find_item_by_scanned_code(get_session(), code)
-    return jsonify(resolver.public_item_view(item))
 
 
 # --- GS1 Digital Link ---------------------------------------------------------------------
@@ -71,7 +62,21 @@ def digital_link(rest: str = ""):
 def digital_link_view(rest: str):
     path = _raw_path().removeprefix(resolver.INFO_PREFIX)
     resolution = resolver.resolve_digital_link(get_session(), resolver.parse_resolver_path(path))
-    return _with_linkset_header(jsonify(resolver.resolution_view(resolution)), resolution.link)
+    if prefers_html():
+        response = render_page("public/digital_link.html", **_digital_link_page(resolution))
+    else:
+        response = jsonify(resolver.resolution_view(resolution))
+    return _with_linkset_header(response, resolution.link)
+
+
+def _digital_link_page(resolution: resolver.Resolution) -> dict:
+    """What the page shows: product, lot and the item by serial, never the item's code."""
+    item = resolution.item
+    return {
+        "product": story.product_view(resolution.product),
+        "batch": story.batch_view(resolution.batch) if resolution.batch is not None else None,
+        "item": None if item is None else {"serial": item.serial, "produced_at": item.produced_at},
+    }
 
 
 @bp.get("/.well-known/gs1resolver")
@@ -113,12 +118,6 @@ def _wants_linkset(link_type: str | None) -> bool:
     return request.accept_mimetypes.best_match(offers) == resolver.LINKSET_MEDIA_TYPE
 
 
-def _wants_html() -> bool:
-    # JSON first: on a tie (*/*, no Accept header) a program is asking, not a browser.
-    offers = ["application/json", "text/html"]
-    return request.accept_mimetypes.best_match(offers) == "text/html"
-
-
 def _linkset_response(document: dict, link: gs1.DigitalLink):
     response = current_app.json.response(document)
     response.mimetype = resolver.LINKSET_MEDIA_TYPE
@@ -142,7 +141,7 @@ def _with_linkset_header(response, link: gs1.DigitalLink):
 
 
 def _error(status: int, code: str, message: str, fields: dict | None = None):
-    if _wants_html():
+    if prefers_html():
         return error_response(status, code, message, fields)
     return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
 

@@ -142,3 +142,32 @@ def test_two_apps_do_not_share_state(config):
     finally:
         one.extensions["trace"].engine.dispose()
         two.extensions["trace"].engine.dispose()
+
+
+def test_scan_page_settings_have_defaults(tmp_path):
+    config = Config.from_env({"TRACE_INSTANCE_PATH": str(tmp_path)})
+    assert config.ratelimit_scans and config.ratelimit_complaints
+    assert config.suspicious_window_hours > 0
+    assert config.suspicious_max_scans > config.suspicious_max_clients > 1
+    assert config.display_timezone == "Asia/Shanghai"
+    assert config.complaint_photo_max_bytes == 5 * 1024 * 1024
+
+
+def test_scan_page_settings_from_the_environment(tmp_path):
+    config = Config.from_env(
+        {
+            "TRACE_INSTANCE_PATH": str(tmp_path),
+            "TRACE_RATELIMIT_SCANS": "1000 per second",
+            "TRACE_RATELIMIT_COMPLAINTS": "",
+            "TRACE_SUSPICIOUS_WINDOW_HOURS": "24",
+            "TRACE_SUSPICIOUS_MAX_SCANS": "100",
+            "TRACE_SUSPICIOUS_MAX_CLIENTS": "10",
+            "TRACE_DISPLAY_TIMEZONE": "Europe/Berlin",
+            "TRACE_COMPLAINT_PHOTO_MAX_BYTES": "1048576",
+        }
+    )
+    assert (config.ratelimit_scans, config.ratelimit_complaints) == ("1000 per second", "")
+    assert (config.suspicious_window_hours, config.suspicious_max_scans) == (24, 100)
+    assert config.suspicious_max_clients == 10
+    assert config.display_timezone == "Europe/Berlin"
+    assert config.complaint_photo_max_bytes == 1024 * 1024

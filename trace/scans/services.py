@@ -1,0 +1,258 @@
+"""Public scans of item codes: the verdict of each scan, and recording it.
+
+A verdict answers the customer's two questions, is this genuine and is it safe:
+
+* unknown: no item has the code (a malformed code is treated the same, so nothing
+  tells a near miss from a far one);
+* recalled: the item exists and its batch is recalled;
+* suspicious: the item exists, but its code was scanned more often, or by more distinct
+  clients, within a recent window than one buyer plausibly does: a copied label;
+* genuine: otherwise.
+
+Client data is kept coarse: a keyed hash of the address (counts distinct clients,
+reveals no address), the page language and the user agent's family.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.orm import Session
+
+from trace import codes
+from trace.catalog.models import Line, Product
+from trace.db import utcnow
+from trace.production.models import Batch, BatchStatus, Item, ItemStatus
+from trace.scans.models import Scan, Verdict
+from trace.scans.queries import CompiledQuery, json_value, utc
+
+# Matched in order against the User-Agent: in-app browsers and bots first, because
+# their strings also name the engine they embed (Chrome, Safari).
+_USER_AGENT_FAMILIES = (
+    ("wechat", ("micromessenger",)),
+    ("alipay", ("alipayclient",)),
+    ("bot", ("bot", "spider", "crawl", "slurp", "preview")),
+    ("curl", ("curl/",)),
+    ("python", ("python",)),
+    ("edge", ("edg/", "edga/", "edgios/")),
+    ("opera", ("opr/", "opera")),
+    ("samsung", ("samsungbrowser",)),
+    ("uc", ("ucbrowser",)),
+    ("qq", ("qqbrowser",)),
+    ("huawei", ("huaweibrowser",)),
+    ("xiaomi", ("miuibrowser", "xiaomi")),
+    ("firefox", ("firefox/", "fxios/")),
+    ("chrome", ("chrome/", "crios/", "chromium/")),
+    ("safari", ("safari/",)),
+)
+_ADDRESS_HASH_CONTEXT = b"trace.scan.client-address\x00"
+
+
+@dataclass(frozen=True)
+class SuspicionRules:
+    """When a genuine code counts as suspicious: more than `max_scans` scans or more
+    than `max_clients` distinct clients within `window`, this scan included."""
+
+    window: dt.timedelta = dt.timedelta(hours=72)
+    max_scans: int = 30
+    max_clients: int = 6
+
+
+@dataclass(frozen=True)
+class ScannedItem:
+    """The item a code names, with what the scan page needs of its product, batch and
+    line, read in one statement. Internal ids are here for the queries, never shown."""
+
+    id: int
+    batch_id: int
+    code: str
+    serial: str
+    status: str
+    produced_at: dt.datetime
+    product: dict
+    batch: dict
+    line: str | None
+
+    @property
+    def recalled(self) -> bool:
+        return self.batch["status"] == BatchStatus.recalled.value
+
+
+@dataclass(frozen=True)
+class ScanCheck:
+    """What a scan of a code found, before it is recorded."""
+
+    item: ScannedItem | None
+    verdict: Verdict
+    # Why a genuine code looks suspicious: many_scans, many_clients, scrapped.
+    reasons: tuple[str, ...] = ()
+    scan_count: int = 1  # every scan of this item so far, this one included
+    first_scanned_at: dt.datetime | None = None
+
+
+def hash_client_address(secret: str, address: str | None) -> str:
+    """A keyed hash (HMAC-SHA256) of a client address: stable per secret, irreversible."""
+    key = _ADDRESS_HASH_CONTEXT + secret.encode()
+    return hmac.new(key, (address or "").encode(), hashlib.sha256).hexdigest()
+
+
+def user_agent_family(user_agent: str | None) -> str | None:
+    """The family of a User-Agent (chrome, safari, wechat, bot, ...), "other", or None."""
+    if not user_agent:
+        return None
+    lowered = user_agent[:512].lower()
+    for family, needles in _USER_AGENT_FAMILIES:
+        if any(needle in lowered for needle in needles):
+            return family
+    return "other"
+
+
+_ITEM = CompiledQuery(
+    select(
+        Item.id,
+        Item.batch_id,
+        Item.code,
+        Item.serial,
+        Item.status,
+        Item.produced_at,
+        Product.sku,
+        Product.name,
+        Product.gtin,
+        Product.description,
+        Product.public_attributes,
+        Product.warranty_months,
+        Batch.lot_number,
+        Batch.status,
+        Batch.status_reason,
+        Line.public_name,
+    )
+    .join(Product, Product.id == Item.product_id)
+    .join(Batch, Batch.id == Item.batch_id)
+    .join(Line, Line.id == Batch.line_id)
+    .where(Item.code == bindparam("code"))
+)
+# Both walk the (item_id, scanned_at) index; the second stops after max_scans rows, so
+# a code under attack costs no more to judge than any other.
+SCAN_TOTALS = CompiledQuery(
+    select(func.count(), func.min(Scan.scanned_at)).where(Scan.item_id == bindparam("item_id"))
+)
+LATEST_SCANS = CompiledQuery(
+    select(Scan.client_hash, Scan.scanned_at)
+    .where(Scan.item_id == bindparam("item_id"))
+    .order_by(Scan.scanned_at.desc())
+    .limit(bindparam("limit"))
+)
+
+
+def find_scanned_item(session: Session, text: str) -> ScannedItem | None:
+    """The item whose code was scanned; None when the text is no code at all or nobody's
+    code (the two look alike to the public)."""
+    try:
+        code = codes.normalize_code(text)
+    except codes.MalformedCode:
+        return None
+    rows = _ITEM.rows(session, code=code)
+    if not rows:
+        return None
+    (item_id, batch_id, code, serial, status, produced_at, *product, lot, batch_status,
+     reason, line) = rows[0]  # fmt: skip
+    sku, name, gtin, description, attributes, warranty_months = product
+    return ScannedItem(
+        id=item_id,
+        batch_id=batch_id,
+        code=code,
+        serial=serial,
+        status=status,
+        produced_at=utc(produced_at),
+        product={
+            "sku": sku,
+            "name": name,
+            "gtin": gtin,
+            "description": description,
+            "public_attributes": json_value(attributes) or {},
+            "warranty_months": warranty_months,
+        },
+        batch={"lot_number": lot, "status": batch_status, "status_reason": reason},
+        line=line,
+    )
+
+
+def check_scan(
+    session: Session,
+    item: ScannedItem | None,
+    client_hash: str,
+    rules: SuspicionRules,
+    now: dt.datetime | None = None,
+) -> ScanCheck:
+    """The verdict of scanning `item` now, from this client, counting this scan."""
+    if item is None:
+        return ScanCheck(None, Verdict.unknown)
+    now = now or utcnow()
+    connection = session.connection()
+    ((count, first),) = SCAN_TOTALS.rows(connection, item_id=item.id)
+    since = now - rules.window
+    latest = LATEST_SCANS.rows(connection, item_id=item.id, limit=rules.max_scans)
+    recent = [hashed for hashed, scanned_at in latest if utc(scanned_at) >= since]
+    reasons = _suspicion_reasons(item, [*recent, client_hash], rules)
+    verdict = _verdict(item, reasons)
+    return ScanCheck(item, verdict, reasons, count + 1, utc(first) or now)
+
+
+def _suspicion_reasons(item: ScannedItem, window_hashes: list[str], rules: SuspicionRules):
+    reasons = []
+    if len(window_hashes) > rules.max_scans:
+        reasons.append("many_scans")
+    if len(set(window_hashes)) > rules.max_clients:
+        reasons.append("many_clients")
+    if item.status == ItemStatus.scrapped.value:  # a scrapped unit should be in nobody's hands
+        reasons.append("scrapped")
+    return tuple(reasons)
+
+
+def _verdict(item: ScannedItem, reasons: tuple[str, ...]) -> Verdict:
+    # A recall outranks everything: whatever else is true, the customer must stop using it.
+    if item.recalled:
+        return Verdict.recalled
+    return Verdict.suspicious if reasons else Verdict.genuine
+
+
+_INSERT_SCAN = insert(Scan).values(
+    item_id=bindparam("item_id"),
+    scanned_at=bindparam("scanned_at"),
+    verdict=bindparam("verdict"),
+    client_hash=bindparam("client_hash"),
+    language=bindparam("language"),
+    user_agent_family=bindparam("user_agent_family"),
+)
+
+
+def record_scan(
+    session: Session,
+    item: ScannedItem | None,
+    verdict: Verdict,
+    client_address: str | None,
+    language: str | None,
+    user_agent: str | None,
+    *,
+    secret: str,
+    scanned_at: dt.datetime | None = None,
+) -> None:
+    """Record one public scan with coarse client data, in a single INSERT (no flush of
+    anything else, no read back). `secret` keys the hash of the client address."""
+    # Core on the session's connection: the ORM's insert path would cost three times as
+    # much on a page that records every view (DESIGN.md §8).
+    session.connection().execute(
+        _INSERT_SCAN,
+        {
+            "item_id": None if item is None else item.id,
+            "scanned_at": scanned_at or utcnow(),
+            "verdict": verdict,
+            "client_hash": hash_client_address(secret, client_address),
+            "language": (language or None) and language[:16],
+            "user_agent_family": user_agent_family(user_agent),
+        },
+    )

@@ -1,0 +1,71 @@
+"""CSRF protection for the public forms, without sessions or a framework.
+
+A signed double-submit cookie: the browser holds a random seed in an HttpOnly,
+SameSite=Lax cookie, and each form carries HMAC(secret, seed). A post counts only when
+the form's token is the signature of the cookie's seed: another site can neither read
+the cookie nor sign a seed of its own, and SameSite keeps the cookie off its posts. An
+Origin header, when the browser sends one, must be this site's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from flask import Flask, current_app, g, request
+from werkzeug.exceptions import BadRequest
+
+COOKIE = "trace_csrf"
+FIELD = "csrf_token"
+COOKIE_MAX_AGE = 7 * 24 * 3600
+_SEED_LENGTH = 43  # secrets.token_urlsafe(32)
+
+
+class CsrfRejected(BadRequest):
+    description = "The form's security token is missing or does not match; reload the page."
+
+
+def csrf_token() -> str:
+    """The token for a form on this page; sets the seed cookie when the browser has none."""
+    seed = request.cookies.get(COOKIE, "")
+    if len(seed) != _SEED_LENGTH:
+        if "csrf_seed" not in g:
+            g.csrf_seed = secrets.token_urlsafe(32)
+        seed = g.csrf_seed
+    return _sign(seed)
+
+
+def protect() -> None:
+    """Refuse the posted form (CsrfRejected, 400) unless its token matches the cookie."""
+    seed = request.cookies.get(COOKIE, "")
+    token = request.form.get(FIELD, "")
+    if len(seed) != _SEED_LENGTH or not hmac.compare_digest(token, _sign(seed)):
+        raise CsrfRejected()
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != request.host_url.rstrip("/"):
+        raise CsrfRejected()
+
+
+def _sign(seed: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, b"csrf\x00" + seed.encode(), hashlib.sha256).hexdigest()
+
+
+def _set_seed_cookie(response):
+    seed = g.pop("csrf_seed", None)
+    if seed is not None:
+        response.set_cookie(
+            COOKIE,
+            seed,
+            max_age=COOKIE_MAX_AGE,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+def init_csrf(app: Flask) -> None:
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.after_request(_set_seed_cookie)

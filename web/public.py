@@ -1,0 +1,37 @@
+"""What every public page shares: rendering with the right headers, and error pages."""
+
+from __future__ import annotations
+
+from flask import make_response, render_template, request, url_for
+
+from web.i18n import current_language, messages, t, translator
+
+
+def render_page(template: str, status: int = 200, **context):
+    """A public page: never cached (each view of a scan page is a scan), and it differs
+    by what the reader accepts, their language and their language cookie."""
+    # The reader's messages, bound once, shadow the globals m and t (included templates
+    # see them too).
+    language = current_language()
+    context.setdefault("m", messages(language))
+    context.setdefault("t", translator(language))
+    response = make_response(render_template(template, **context), status)
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.update(("Accept", "Accept-Language", "Cookie"))
+    return response
+
+
+def render_error(status: int, title_key: str, text_key: str, back: str | None = None, **values):
+    """A public error page in the reader's language, with a way back."""
+    return render_page(
+        "public/error.html",
+        status,
+        title=t(title_key),
+        text=t(text_key, **values),
+        back=back or _product_page(),
+    )
+
+
+def _product_page() -> str | None:
+    code = (request.view_args or {}).get("code")
+    return url_for("scan.scan_page", code=code) if code else None

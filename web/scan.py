@@ -1,0 +1,262 @@
+"""The public scan page, where a phone lands after scanning a label's QR code.
+
+Routes
+  GET  /s/<code>, /S/<code>   the verdict and the unit's story; HTML for browsers, the same
+                              view as JSON otherwise (the upper-case form is what an
+                              alphanumeric-mode QR carries); every GET is recorded as a scan
+  GET  /s/<code>/report       the complaint form on its own page
+  POST /s/<code>/report       submit a complaint (CSRF-checked) -> 303 to its tracking page
+  GET  /check?code=...        a code typed into a form -> /s/<code>
+
+Unknown and malformed codes read the same to a customer: one message, no hint of a near
+miss. JSON clients get the error shape, 400 for a malformed code and 404 for an unknown one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from trace import codes
+from trace.complaints import services as complaints
+from trace.config import Config
+from trace.db import begin_write, utcnow
+from trace.errors import DomainError, Invalid, NotFound
+from trace.scans import services as scans
+from trace.scans import story
+from web import csrf
+from web.database import get_session
+from web.errors import error_response, prefers_html
+from web.i18n import current_language, display_zone, format_number, t
+from web.public import render_error, render_page
+
+bp = Blueprint("scan", __name__)
+log = logging.getLogger(__name__)
+
+PUBLIC_ACTOR = "public"
+# Room for the form's text fields around the photo in a multipart body.
+FORM_OVERHEAD_BYTES = 256 * 1024
+MEBIBYTE = 1024 * 1024
+
+
+# --- the scan page ------------------------------------------------------------------------
+# Decorators apply bottom-up: the lower-case rule is registered first, so links use it.
+
+
+@bp.get("/S/<code>")
+@bp.get("/s/<code>")
+def scan_page(code: str):
+    view = _scan(code)
+    if not prefers_html():
+        if view is None:
+            raise _code_error(code)
+        return _no_store(jsonify(story.jsonable(view)))
+    if view is None:
+        return _unknown_page(code)
+    return render_page("public/scan.html", view=view, form=ReportForm(), limits=_limits())
+
+
+def _scan(code: str) -> dict | None:
+    """Judge and record this scan; the public view of the item, or None if unknown."""
+    session, config, now = get_session(), _config(), utcnow()
+    item = scans.find_scanned_item(session, code)
+    client_hash = scans.hash_client_address(config.secret_key, request.remote_addr)
+    check = scans.check_scan(session, item, client_hash, _rules(config), now)
+    view = None
+    if item is not None:
+        view = story.public_scan_view(session, check, now, display_zone())
+    # End the read transaction first: the write below then holds SQLite's lock briefly.
+    session.commit()
+    if request.method == "GET":  # HEAD is a link checker, not a person
+        _record(check, config, now)
+    return view
+
+
+def _record(check: scans.ScanCheck, config: Config, now: dt.datetime) -> None:
+    session = get_session()
+    try:
+        begin_write(session)
+        scans.record_scan(
+            session,
+            check.item,
+            check.verdict,
+            request.remote_addr,
+            current_language(),
+            request.user_agent.string,
+            secret=config.secret_key,
+            scanned_at=now,
+        )
+        session.commit()
+    except SQLAlchemyError as error:
+        # The customer still gets the answer; a lost scan only weakens the counts.
+        session.rollback()
+        log.warning("scan not recorded: %s", type(error).__name__)
+
+
+def _rules(config: Config) -> scans.SuspicionRules:
+    return scans.SuspicionRules(
+        window=dt.timedelta(hours=config.suspicious_window_hours),
+        max_scans=config.suspicious_max_scans,
+        max_clients=config.suspicious_max_clients,
+    )
+
+
+def _code_error(code: str) -> DomainError:
+    try:
+        codes.normalize_code(code)
+    except codes.MalformedCode as error:
+        return DomainError("malformed item code", {"code": [str(error)]})
+    return NotFound("no item has this code", {"code": ["unknown code"]})
+
+
+def _unknown_page(code: str):
+    status = 404 if codes.is_well_formed(code) else 400
+    return render_page("public/unknown.html", status, code=code[:64])
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.add("Accept")
+    return response
+
+
+def _config() -> Config:
+    return current_app.config["TRACE"]
+
+
+def _limits() -> dict:
+    config = _config()
+    return {
+        "photo_mb": format_number(config.complaint_photo_max_bytes / MEBIBYTE),
+        "description": complaints.DESCRIPTION_LENGTH,
+        "categories": complaints.CATEGORIES,
+    }
+
+
+# --- typing a code ------------------------------------------------------------------------
+
+
+@bp.get("/check")
+def check():
+    text = request.args.get("code", "").strip()
+    try:
+        text = codes.normalize_code(text)
+    except codes.MalformedCode:
+        text = re.sub(r"[^0-9A-Za-z-]", "", text)[:64]  # shown as unknown, if anything
+    if not text:
+        return redirect(url_for("pages.index"), code=303)
+    return redirect(url_for("scan.scan_page", code=text), code=303)
+
+
+# --- reporting a problem ------------------------------------------------------------------
+
+
+@dataclass
+class ReportForm:
+    """What the customer typed, kept to show the form again with their input."""
+
+    category: str = ""
+    description: str = ""
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_request(cls) -> ReportForm:
+        fields = ("category", "description", "name", "email", "phone")
+        return cls(**{name: request.form.get(name, "") for name in fields})
+
+    @property
+    def contact(self) -> complaints.Contact:
+        return complaints.Contact(self.name, self.email, self.phone)
+
+
+@bp.get("/S/<code>/report")
+@bp.get("/s/<code>/report")
+def report_form(code: str):
+    item = scans.find_scanned_item(get_session(), code)
+    if item is None:
+        return _unknown_page(code)
+    form = ReportForm(category=request.args.get("category", ""))
+    return render_page("public/report.html", item=item, form=form, limits=_limits())
+
+
+@bp.post("/S/<code>/report")
+@bp.post("/s/<code>/report")
+def submit_report(code: str):
+    config = _config()
+    request.max_content_length = config.complaint_photo_max_bytes + FORM_OVERHEAD_BYTES
+    try:
+        csrf.protect()  # parses the form first, which is where a too-large body shows
+        photo = _photo()
+    except RequestEntityTooLarge:
+        return _photo_too_large(config)
+    session = get_session()
+    begin_write(session)
+    item = scans.find_scanned_item(session, code)
+    if item is None:
+        return _unknown_page(code)
+    form = ReportForm.from_request()
+    try:
+        _, token = complaints.submit_complaint(
+            session,
+            PUBLIC_ACTOR,
+            item_id=item.id,
+            category=form.category,
+            description=form.description,
+            contact=form.contact,
+            photo=photo,
+            instance_path=config.instance_path,
+            photo_max_bytes=config.complaint_photo_max_bytes,
+        )
+        session.commit()
+    except Invalid as error:
+        session.rollback()
+        form.errors = _field_messages(error.fields)
+        return render_page("public/report.html", 422, item=item, form=form, limits=_limits())
+    return redirect(url_for("complaints.tracking", token=token, new=1), code=303)
+
+
+def _photo() -> bytes | None:
+    upload = request.files.get("photo")
+    if upload is None or not upload.filename:
+        return None
+    return upload.read() or None
+
+
+def _photo_too_large(config: Config):
+    megabytes = format_number(config.complaint_photo_max_bytes / MEBIBYTE)
+    return render_error(413, "error.too_large", "error.too_large.text", mb=megabytes)
+
+
+def _field_messages(fields: dict) -> dict[str, str]:
+    """Each bad field's message in the reader's language."""
+    limits = _limits()
+    shortest, longest = limits["description"]
+    values = {"description": {"min": shortest, "max": longest}, "photo": {"mb": limits["photo_mb"]}}
+    return {name: t(f"invalid.{name}", **values.get(name, {})) for name in fields}
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError):
+    if not prefers_html():
+        body = {"error": {"code": error.code, "message": error.message, "fields": error.fields}}
+        return jsonify(body), error.status
+    if "code" in error.fields:  # a code that is malformed or nobody's: the same page
+        return _unknown_page((request.view_args or {}).get("code", ""))
+    return error_response(error.status, error.code, error.message, error.fields)
+
+
+@bp.errorhandler(csrf.CsrfRejected)
+def _csrf_rejected(_error):
+    return render_error(400, "error.csrf", "error.csrf.text")
