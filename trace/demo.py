@@ -1,7 +1,9 @@
 """A realistic demo data set, loaded once through the domain functions.
 
 Three products of a small-appliance maker, two lines with their stations, inspectors,
-material lots from several suppliers, and batches in every state, serialized. On top,
+material lots from several suppliers, and batches in every state, serialized, with
+inspections, an out-of-spec brazing window, shipments and repairs (trace/demo_records.py).
+On top,
 the stories the public scan page tells (trace/scans/demo.py): a genuine kettle with its
 inspection, process parameters, delivery and a repair; a kettle whose code was scanned
 like a copied label; a rice cooker of a recalled lot. `demo_urls` names them.
@@ -19,6 +21,7 @@ from trace.auth.models import Role
 from trace.auth.services import create_api_key
 from trace.catalog import services as catalog
 from trace.catalog.models import Product, StationKind
+from trace.demo_records import load_records
 from trace.production import services as production
 from trace.production.models import BatchStatus
 from trace.production.serialization import serialize
@@ -114,6 +117,7 @@ def _load_catalogue_and_batches(session: Session, instance_path: Path | None) ->
     lots = [_material_lot(session, *row, days_ago=30 + i) for i, row in enumerate(MATERIAL_LOTS)]
     items = sum(_batch(session, products, lines, lots, *row) for row in BATCHES)
     summary = f"demo data loaded: {len(products)} products, {len(BATCHES)} batches, {items} items"
+    summary += "\n" + load_records(session)
     if instance_path is not None:
         summary += "\n" + _admin_key(session, instance_path)
     return summary
@@ -152,7 +156,7 @@ def _batch(session, products, lines, lots, product, line, lot, lot_ids, count, s
         started_at=started,
         material_lot_ids=[lots[i].id for i in lot_ids],
     )
-    serialize(session, ACTOR, batch, count=count)
+    serialize(session, ACTOR, batch, count=count, produced_at=started + dt.timedelta(hours=6))
     if status is BatchStatus.recalled:
         production.change_batch_status(session, ACTOR, batch, BatchStatus.released)
     if status is not BatchStatus.open:

@@ -297,3 +297,28 @@ def test_unknown_batch_is_named(session, world):
         )
     assert error.value.fields["records"]["0"] == {"batch_id": ["unknown id"]}
     assert factories.count(session, Measurement) == 0
+
+
+def test_one_post_sets_the_status_of_many_units(session, world):
+    """Statuses are set with one executemany UPDATE for all the units of a post."""
+    station, inspector = world[1], world[2]
+    items = [factories.make_item(session) for _ in range(4)]
+    results = [
+        InspectionResult.failed,
+        InspectionResult.passed,
+        InspectionResult.rework,
+        InspectionResult.passed,
+    ]
+    records = [
+        inspection((item, station, inspector), result=result, is_final=True)
+        for item, result in zip(items, results, strict=True)
+    ]
+    quality.record_inspections(session, LINE, records)
+    for item in items:
+        session.refresh(item)
+    assert [i.status for i in items] == [
+        ItemStatus.failed,
+        ItemStatus.produced,
+        ItemStatus.failed,
+        ItemStatus.produced,
+    ]

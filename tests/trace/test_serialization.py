@@ -187,3 +187,23 @@ def test_a_process_killed_midway_leaves_no_items(tmp_path):
         assert conn.scalar(select(func.count()).select_from(Item.__table__)) == 0
         assert conn.scalar(select(func.count()).select_from(Batch.__table__)) == 1
     engine.dispose()
+
+
+def test_units_can_be_dated_when_they_were_made(session):
+    import datetime as dt
+
+    batch = factories.make_batch(session)
+    made = dt.datetime(2026, 10, 2, 6, tzinfo=dt.UTC)
+    serialize(session, ACTOR, batch, count=2, produced_at=made)
+    assert {i.produced_at for i in items_of(session, batch)} == {made}
+
+
+def test_units_cannot_be_dated_in_the_future(session):
+    import datetime as dt
+
+    batch = factories.make_batch(session)
+    with pytest.raises(Invalid) as error:
+        serialize(
+            session, ACTOR, batch, count=1, produced_at=dt.datetime(2999, 1, 1, tzinfo=dt.UTC)
+        )
+    assert "produced_at" in error.value.fields

@@ -7,7 +7,9 @@ process killed midway leaves nothing behind (nothing is committed here).
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 from trace import codes
 from trace.audit.services import audit_write
 from trace.bulk import bulk_insert
+from trace.capture import check_time
 from trace.db import utcnow
 from trace.errors import Conflict, Invalid
 from trace.production.models import Batch, BatchStatus, Item, ItemStatus
@@ -45,9 +48,15 @@ def serialize(
     count: int | None = None,
     serials: list[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    produced_at: dt.datetime | None = None,
 ) -> Serialized:
-    """Create `count` items with generated serials, or one item per serial in `serials`."""
+    """Create `count` items with generated serials, or one item per serial in `serials`.
+
+    `produced_at` dates the units when they are registered after the fact (a line's
+    buffer uploaded later); it defaults to now and may not lie in the future.
+    """
     _check_batch(batch)
+    produced_at = check_time(produced_at, "produced_at") if produced_at else utcnow()
     if (count is None) == (serials is None):
         raise Invalid("give either a count or a list of serials", {"count": ["count or serials"]})
     if serials is not None:
@@ -57,7 +66,7 @@ def serialize(
         _check_count(count)
         chunks = _generated(batch, count)
         batch.serial_sequence += count
-    written, first, last = _insert(session, batch, chunks, progress)
+    written, first, last = _insert(session, batch, chunks, progress, produced_at)
     audit_write(
         session,
         actor,
@@ -142,13 +151,38 @@ def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
         yield values[start : start + size]
 
 
-def _insert(session: Session, batch: Batch, chunks: Iterable[list[str]], progress):
-    connection, table = session.connection(), Item.__table__
+# A million items dirty ~140 MB of pages in one transaction; past the cache SQLite spills
+# them to the log mid-transaction and writes them twice. A larger cache, for this
+# transaction only and still bounded, keeps them in memory until the commit.
+SQLITE_SERIALIZE_CACHE_KIB = 256 * 1024
+
+
+@contextlib.contextmanager
+def _roomy_cache(connection):
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_SERIALIZE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
+
+
+def _insert(session: Session, batch: Batch, chunks: Iterable[list[str]], progress, produced_at):
+    connection = session.connection()
+    with _roomy_cache(connection):
+        return _insert_chunks(connection, batch, chunks, progress, produced_at)
+
+
+def _insert_chunks(connection, batch: Batch, chunks: Iterable[list[str]], progress, produced_at):
+    table = Item.__table__
     constants = {
         "product_id": batch.product_id,
         "batch_id": batch.id,
         "status": ItemStatus.produced,
-        "produced_at": utcnow(),
+        "produced_at": produced_at,
     }
     written, first, last = 0, None, None
     for serials in chunks:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, or_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from trace.auth.services import Principal
@@ -120,7 +120,7 @@ def _set_item_statuses(session: Session, statuses: list[dict]) -> None:
     table = Item.__table__
     statement = (
         update(table)
-        .where(table.c.id == bindparam("item"), table.c.status.in_(INSPECTABLE))
+        .where(table.c.id == bindparam("item"), or_(*(table.c.status == s for s in INSPECTABLE)))
         .values(status=bindparam("status"))
     )
     session.connection().execute(statement, statuses)
