@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import current_principal
 from api.errors import BadRequest, UnsupportedMediaType
+from api.schemas.compiled import dumper, loader
 from api.schemas.fields import MAX_ID
 from trace.auth.models import Role
 from trace.auth.services import Principal, require_role
@@ -181,18 +182,18 @@ def _load_body(spec: Endpoint) -> dict:
         data = None
     if data is None:
         raise BadRequest("the request body is not valid JSON")
-    return _validate(spec.body(), data)
+    return _validate(spec.body, data)
 
 
 def _load_query(spec: Endpoint) -> dict:
     if spec.query is None:
         return {}
-    return _validate(spec.query(), request.args.to_dict())
+    return _validate(spec.query, request.args.to_dict())
 
 
-def _validate(schema: Schema, data) -> dict:
+def _validate(schema: type[Schema], data) -> dict:
     try:
-        return schema.load(data)
+        return loader(schema).load(data)
     except ValidationError as error:
         messages = (
             error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
@@ -215,8 +216,8 @@ def _dump(spec: Endpoint, result):
     if spec.response is None:
         return ("", 204) if result is None else (result, status)
     if isinstance(result, Page):
-        items = spec.response(many=True).dump(result.items)
+        items = dumper(spec.response, many=True).dump(result.items)
         return {"items": items, "next_after": result.next_after}, status
     if spec.many:  # a complete list: one page with nothing after it
-        return {"items": spec.response(many=True).dump(result), "next_after": None}, status
-    return spec.response().dump(result), status
+        return {"items": dumper(spec.response, many=True).dump(result), "next_after": None}, status
+    return dumper(spec.response).dump(result), status

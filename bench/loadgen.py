@@ -6,6 +6,7 @@ settings in the same run, so the ratio between them holds on a noisy machine.
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import shutil
@@ -20,8 +21,16 @@ from pathlib import Path
 
 from budget import ROOT
 
-GUNICORN = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4",
-            "--worker-class", "gthread", "--keep-alive", "30", "--log-level", "warning"]
+# The production settings (gunicorn.conf.py), for the app and its baseline alike.
+GUNICORN = [
+    sys.executable,
+    "-m",
+    "gunicorn",
+    "--config",
+    str(ROOT / "gunicorn.conf.py"),
+    "--log-level",
+    "warning",
+]
 LATENCY = re.compile(r"^\s+(\d+(?:\.\d+)?)%\s+(\d+(?:\.\d+)?)(us|ms|s)\s*$", re.M)
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
@@ -34,7 +43,11 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(app_spec: str, env: dict | None = None, chdir: Path = ROOT):
-    """Serve `app_spec` (module:callable) on a free loopback port; yields the base URL."""
+    """Serve `app_spec` (module:callable) on a free loopback port; yields the base URL.
+
+    Yields once the app answers: gunicorn opens the port before its workers have built
+    the app, and a real app takes seconds to import and build.
+    """
     port = free_port()
     command = [*GUNICORN, "--bind", f"127.0.0.1:{port}", "--chdir", str(chdir), app_spec]
     process = subprocess.Popen(command, env={**os.environ, **(env or {})}, cwd=ROOT)
@@ -46,16 +59,27 @@ def gunicorn(app_spec: str, env: dict | None = None, chdir: Path = ROOT):
         process.wait(timeout=30)
 
 
-def _wait_for(port: int, process: subprocess.Popen, seconds: float = 30) -> None:
+def _wait_for(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
+        if _answers(port):
+            return
         time.sleep(0.1)
     raise RuntimeError("gunicorn did not start in time")
+
+
+def _answers(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", "/")
+        connection.getresponse().read()
+        return True
+    except OSError:
+        return False
+    finally:
+        connection.close()
 
 
 @dataclass(frozen=True)
@@ -66,12 +90,25 @@ class LoadResult:
     errors: int
 
 
-def wrk(url: str, *, seconds: int = 10, connections: int = 8, script: str | None = None,
-        headers: dict | None = None) -> LoadResult:
-    """Load `url` with wrk (Debian package `wrk`); a Lua `script` may shape each request."""
+WARM_UP_SECONDS = 3
+
+
+def wrk(
+    url: str,
+    *,
+    seconds: int = 10,
+    connections: int = 8,
+    script: str | None = None,
+    headers: dict | None = None,
+) -> LoadResult:
+    """Load `url` with wrk (Debian package `wrk`); a Lua `script` may shape each request.
+
+    A warm-up run comes first and is not counted: every worker has then built its app
+    and filled its caches (first requests compile queries and input loaders).
+    """
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed for this benchmark: apt-get install wrk")
-    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    command = ["wrk", "-t", "2", "-c", str(connections), "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
@@ -79,8 +116,13 @@ def wrk(url: str, *, seconds: int = 10, connections: int = 8, script: str | None
             lua.write(script)
             lua.flush()
             command += ["-s", lua.name]
-        output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
-    return _parse(output)
+        if WARM_UP_SECONDS:
+            _run([*command, "-d", f"{WARM_UP_SECONDS}s", url])
+        return _parse(_run([*command, "-d", f"{seconds}s", url]))
+
+
+def _run(command: list[str]) -> str:
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
 def _parse(output: str) -> LoadResult:
@@ -90,5 +132,9 @@ def _parse(output: str) -> LoadResult:
     socket_errors = re.search(r"Socket errors:.*", output)
     if socket_errors:
         print(socket_errors.group(0))
-    return LoadResult(rate, latencies.get(50.0, 0.0), latencies.get(99.0, 0.0),
-                      int(errors.group(1)) if errors else 0)
+    return LoadResult(
+        rate,
+        latencies.get(50.0, 0.0),
+        latencies.get(99.0, 0.0),
+        int(errors.group(1)) if errors else 0,
+    )

@@ -9,17 +9,19 @@ index and field of every bad record. One record is a bulk of one: there is one p
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from trace import codes
 from trace.audit.services import canonical_json, record_audit
 from trace.auth.models import Role
 from trace.auth.services import Principal, require_station
+from trace.bulk import bulk_insert
 from trace.catalog.models import Inspector, Station
 from trace.db import utcnow
 from trace.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -32,13 +34,18 @@ MAX_BULK = 10_000
 LOOKUP_CHUNK = 500
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """A posted record's id and whether this call created it (False: a retry)."""
+class Recorded(NamedTuple):
+    """A posted record's id and whether this call created it (False: a retry).
+
+    A created record comes with `row`, the values written (its builder's row, with id
+    and recorded_at): enough to answer with, without reading it back. (A named tuple: a
+    bulk post makes 10,000 of them.)
+    """
 
     id: int
     event_id: object
     created: bool
+    row: dict | None = None
 
 
 def payload_digest(payload: dict) -> str:
@@ -65,23 +72,87 @@ def lookup(session: Session, column, values: Iterable) -> dict:
     return found
 
 
+def lookup_rows(connection: Connection, key, columns: tuple, values: Iterable) -> dict:
+    """Plain rows of `key` and `columns`, keyed by `key`, for all `values`.
+
+    The light form of `lookup`: no ORM objects (a bulk post refers to thousands of items),
+    and a statement built once, which a single-record post notices.
+    """
+    values, found = list(values), {}
+    if len(values) == 1:  # IN (...) is rendered anew on every run; = is compiled once
+        rows = connection.execute(_one(key, columns), {"key": values[0]})
+        found.update((row[0], row) for row in rows)
+        return found
+    statement = _many(key, columns)
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        chunk = values[start : start + LOOKUP_CHUNK]
+        found.update((row[0], row) for row in connection.execute(statement, {"keys": chunk}))
+    return found
+
+
+@functools.cache
+def _one(key, columns: tuple):
+    return select(key, *columns).where(key == bindparam("key"))
+
+
+@functools.cache
+def _many(key, columns: tuple):
+    return select(key, *columns).where(key.in_(bindparam("keys", expanding=True)))
+
+
+def _given(records: Sequence[dict], field: str) -> set:
+    return {r[field] for r in records if r.get(field)}
+
+
 class References:
-    """What a post refers to, looked up once for all its records."""
+    """What a post refers to, looked up once for all its records.
+
+    Stations and inspectors are plain rows (id, line_id; id, active). The subject of a
+    record comes as ids (`subject_ids`) or, for checks that need more of it, as the item
+    or batch object (`subject`); each kind is looked up on first use, for every record.
+    """
 
     def __init__(self, session: Session, principal: Principal, records: Sequence[dict]):
-        self.session, self.principal = session, principal
-        self.items = _items_by_code(
-            session, {r["item_code"] for r in records if r.get("item_code")}
+        self.session, self.principal, self.records = session, principal, records
+        connection = session.connection()
+        self.stations = lookup_rows(
+            connection, Station.code, (Station.id, Station.line_id), _given(records, "station")
         )
-        self.batches = lookup(
-            session, Batch.id, {r["batch_id"] for r in records if r.get("batch_id")}
+        self.inspectors = lookup_rows(
+            connection,
+            Inspector.badge,
+            (Inspector.id, Inspector.active),
+            _given(records, "inspector"),
         )
-        self.stations = lookup(
-            session, Station.code, {r["station"] for r in records if r.get("station")}
-        )
-        self.inspectors = lookup(
-            session, Inspector.badge, {r["inspector"] for r in records if r.get("inspector")}
-        )
+
+    @functools.cached_property
+    def items(self) -> dict[str, Item | DomainError]:
+        return _items_by_code(self.session, _given(self.records, "item_code"))
+
+    @functools.cached_property
+    def batches(self) -> dict[int, Batch]:
+        return lookup(self.session, Batch.id, _given(self.records, "batch_id"))
+
+    @functools.cached_property
+    def item_ids(self) -> dict[str, int | DomainError]:
+        # Line software posts codes as printed, canonical: found as they are. Only the
+        # others are normalized (case, hyphens, confusables) and looked up once more.
+        texts, connection = _given(self.records, "item_code"), self.session.connection()
+        exact = lookup_rows(connection, Item.code, (Item.id,), texts)
+        result, canonical = _canonical_codes(texts - exact.keys())
+        known = lookup_rows(connection, Item.code, (Item.id,), set(canonical.values()))
+        for text, code in canonical.items():
+            row = known.get(code)
+            result[text] = (
+                row.id if row else NotFound("unknown code", {"item_code": ["unknown code"]})
+            )
+        result.update((text, row.id) for text, row in exact.items())
+        return result
+
+    @functools.cached_property
+    def batch_ids(self) -> set[int]:
+        batch_ids = _given(self.records, "batch_id")
+        return set(lookup_rows(self.session.connection(), Batch.id, (), batch_ids))
 
     def subject(self, data: dict) -> tuple[Item | None, Batch | None]:
         """The item (by `item_code`) or the batch (by `batch_id`) a record is about."""
@@ -95,15 +166,27 @@ class References:
             raise NotFound("no such batch", {"batch_id": ["unknown id"]})
         return None, batch
 
-    def station(self, code: str) -> Station:
-        """The station by code, if this caller's key may post for it."""
+    def subject_ids(self, data: dict) -> tuple[int | None, int | None]:
+        """The ids of `subject`: (item id, None) or (None, batch id)."""
+        if data.get("item_code"):
+            found = self.item_ids[data["item_code"]]
+            if isinstance(found, DomainError):
+                raise found
+            return found, None
+        if data.get("batch_id") not in self.batch_ids:
+            raise NotFound("no such batch", {"batch_id": ["unknown id"]})
+        return None, data["batch_id"]
+
+    def station(self, code: str):
+        """The station (id, line_id) by code, if this caller's key may post for it."""
         station = self.stations.get(code)
         if station is None:
             raise NotFound(f"no station {code!r}", {"station": ["unknown station"]})
         require_station(self.principal, station)
         return station
 
-    def inspector(self, badge: str) -> Inspector:
+    def inspector(self, badge: str):
+        """The inspector (id, active) by badge, if still active."""
         inspector = self.inspectors.get(badge)
         if inspector is None:
             raise NotFound(f"no inspector {badge!r}", {"inspector": ["unknown badge"]})
@@ -114,16 +197,22 @@ class References:
 
 def _items_by_code(session: Session, texts: set[str]) -> dict[str, Item | DomainError]:
     """Each posted code mapped to its item, or to the error that says why there is none."""
-    result, canonical = {}, {}
-    for text in texts:
-        try:
-            canonical[text] = codes.normalize_code(text)
-        except codes.MalformedCode as error:
-            result[text] = Invalid("malformed item code", {"item_code": [str(error)]})
+    result, canonical = _canonical_codes(texts)
     known = lookup(session, Item.code, set(canonical.values()))
     for text, code in canonical.items():
         result[text] = known.get(code) or NotFound("unknown code", {"item_code": ["unknown code"]})
     return result
+
+
+def _canonical_codes(texts: set[str]) -> tuple[dict[str, DomainError], dict[str, str]]:
+    """Malformed codes mapped to their errors, and the others to their canonical form."""
+    errors, canonical = {}, {}
+    for text in texts:
+        try:
+            canonical[text] = codes.normalize_code(text)
+        except codes.MalformedCode as error:
+            errors[text] = Invalid("malformed item code", {"item_code": [str(error)]})
+    return errors, canonical
 
 
 RowBuilder = Callable[[References, dict, str], dict]
@@ -141,31 +230,38 @@ def record_many(
 
     `build_row(refs, data, digest)` checks one record and returns its row (raising a
     DomainError for a bad one); every bad record is reported by index. New rows go in
-    with one INSERT ... RETURNING; `after_insert(session, rows)` sees them with their ids.
+    together (see insert_records); `after_insert(session, rows)` sees them with their ids.
     """
     if not 1 <= len(records) <= MAX_BULK:
         raise Invalid("wrong number of records", {"records": [f"1 to {MAX_BULK:,} records"]})
+    session.flush()  # the lookups read through the connection, past the session
     digests = [payload_digest(data) for data in records]
     refs = References(session, principal, records)
-    earlier = lookup(session, model.event_id, {data["event_id"] for data in records})
+    earlier = lookup_rows(
+        session.connection(),
+        model.event_id,
+        (model.id, model.payload_hash),
+        {data["event_id"] for data in records},
+    )
     new_rows, errors = {}, {}
     for index, (data, digest) in enumerate(zip(records, digests, strict=True)):
+        event_id = data["event_id"]
         try:
-            _check_replay(earlier, new_rows, data, digest)
-            if data["event_id"] not in earlier and data["event_id"] not in new_rows:
-                new_rows[data["event_id"]] = build_row(refs, data, digest)
+            previous = earlier.get(event_id) or new_rows.get(event_id)
+            if previous is None:
+                new_rows[event_id] = build_row(refs, data, digest)
+            else:
+                _check_replay(previous, digest)
         except DomainError as error:
             errors[index] = error
     if errors:
         raise rejected(errors, len(records))
-    ids = _insert(session, principal, model, list(new_rows.values()), after_insert)
-    return [_result(earlier, ids, data["event_id"]) for data in records]
+    _insert(session, principal, model, list(new_rows.values()), after_insert)
+    return [_result(earlier, new_rows, data["event_id"]) for data in records]
 
 
-def _check_replay(earlier: dict, new_rows: dict, data: dict, digest: str) -> None:
-    previous = earlier.get(data["event_id"]) or new_rows.get(data["event_id"])
-    if previous is None:
-        return
+def _check_replay(previous, digest: str) -> None:
+    """A retry (an earlier record, or one earlier in this post) must say the same."""
     known_digest = getattr(previous, "payload_hash", None) or previous["payload_hash"]
     if known_digest != digest:
         raise Conflict(
@@ -174,15 +270,19 @@ def _check_replay(earlier: dict, new_rows: dict, data: dict, digest: str) -> Non
         )
 
 
-def _insert(session, principal, model, rows: list[dict], after_insert) -> dict:
+def _insert(session, principal, model, rows: list[dict], after_insert) -> None:
+    """Insert the new rows, giving each its id and recorded_at; their children; the audit."""
     if not rows:
-        return {}
-    statement = insert(model).returning(model.id, model.event_id, sort_by_parameter_order=True)
+        return
+    session.flush()  # a correction voids the record it replaces through the session
+    recorded_at = utcnow()  # one post, one moment; and the answer knows it without a read
+    for row in rows:
+        row["recorded_at"] = recorded_at
     # Keys starting with _ carry data for after_insert (children), not columns.
-    values = [{k: v for k, v in row.items() if not k.startswith("_")} for row in rows]
-    ids = {}
-    for row, (new_id, event_id) in zip(rows, session.execute(statement, values), strict=True):
-        row["id"], ids[event_id] = new_id, new_id
+    names = [key for key in rows[0] if not key.startswith("_")]
+    new_ids = insert_records(session.connection(), model.__table__, names, rows)
+    for row, new_id in zip(rows, new_ids, strict=True):
+        row["id"] = new_id
     if after_insert:
         after_insert(session, rows)
     record_audit(
@@ -193,12 +293,80 @@ def _insert(session, principal, model, rows: list[dict], after_insert) -> dict:
         entity_id=rows[0]["id"] if len(rows) == 1 else None,
         data={"ids": [row["id"] for row in rows]},
     )
-    return ids
 
 
-def _result(earlier: dict, ids: dict, event_id) -> Recorded:
-    if event_id in ids:
-        return Recorded(ids[event_id], event_id, True)
+def insert_records(
+    connection: Connection, table: Table, names: list[str], rows: list[dict]
+) -> list[int]:
+    """Insert the `names` columns of `rows` (other keys are left out) and return the new
+    rows' ids, in the order given."""
+    if len(rows) == 1 or connection.dialect.name != "sqlite":
+        values = [{name: row[name] for name in names} for row in rows]
+        if len(values) == 1:
+            return [connection.scalar(_returning_statement(table), values[0])]
+        return list(connection.scalars(_returning_statement(table), values))
+    # SQLite cannot say in which order INSERT ... RETURNING hands back many rows, so
+    # SQLAlchemy would send one statement a row. SQLite gives a new row max(id) + 1
+    # anyway, and no one else can take those ids meanwhile: a write transaction holds the
+    # only write lock (BEGIN IMMEDIATE), and one that began as a read fails rather than
+    # write over another's commit. So the ids are taken here, and the rows go to the
+    # driver's executemany with each column's values converted by its type, as
+    # SQLAlchemy's own executemany would, without its bookkeeping for every row.
+    first = (connection.scalar(_max_id_statement(table)) or 0) + 1
+    ids = range(first, first + len(rows))
+    if _needs_defaults(table, names):
+        values = [
+            {name: row[name] for name in names} | {"id": i}
+            for row, i in zip(rows, ids, strict=True)
+        ]
+        connection.execute(_insert_statement(table), values)
+        return list(ids)
+    columns = [_converted(connection, table.c[name], [row[name] for row in rows]) for name in names]
+    bulk_insert(connection, table, [*names, "id"], zip(*columns, ids, strict=True))
+    return list(ids)
+
+
+def _needs_defaults(table: Table, names: list[str]) -> bool:
+    # Columns left out whose default SQLAlchemy computes: only its own insert applies it.
+    return any(column.default is not None for column in table.columns if column.key not in names)
+
+
+def _converted(connection: Connection, column, values: list) -> list:
+    """The column's values as its type binds them, each distinct value converted once."""
+    dialect = connection.dialect
+    convert = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if convert is None:
+        return values
+    # Rows of a post share many values (its moment, its stations, a handful of results).
+    done = {}
+    try:
+        return [
+            done[value] if value in done else done.setdefault(value, convert(value))
+            for value in values
+        ]
+    except TypeError:  # unhashable values (JSON documents): each converted on its own
+        return list(map(convert, values))
+
+
+@functools.cache
+def _max_id_statement(table: Table):
+    return select(func.max(table.c.id))
+
+
+@functools.cache
+def _insert_statement(table: Table):
+    return insert(table)
+
+
+@functools.cache
+def _returning_statement(table: Table):
+    return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+
+def _result(earlier: dict, new_rows: dict, event_id) -> Recorded:
+    row = new_rows.get(event_id)
+    if row is not None:
+        return Recorded(row["id"], event_id, True, row)
     return Recorded(earlier[event_id].id, event_id, False)
 
 

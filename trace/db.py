@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from trace.errors import NotFound
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: writers of other processes wait in SQLite's handler
+    fcntl = None
 
 # Stable constraint names, so that migrations can refer to them on every database.
 NAMING_CONVENTION = {
@@ -70,9 +81,14 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for `url`; SQLite gets WAL, a busy timeout, foreign keys and real BEGINs."""
+    """An engine for `url`; SQLite gets WAL, a busy timeout, foreign keys, real BEGINs and
+    a queue for its writers (WriteLock)."""
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        kwargs["connect_args"] = {
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+            "factory": _SQLiteConnection,
+            **kwargs.get("connect_args", {}),
+        }
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -102,10 +118,127 @@ def _configure_sqlite(engine: Engine) -> None:
     # A write transaction must take SQLite's write lock when it starts: a deferred one
     # that read first and then writes fails at once (SQLITE_BUSY_SNAPSHOT) instead of
     # waiting, because another writer committed in between.
+    write_lock = WriteLock.of(engine.url.database)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        immediate = conn.get_execution_options().get("trace_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        dbapi_connection = conn.connection.dbapi_connection
+        if not conn.get_execution_options().get("trace_write", False):
+            _begin(dbapi_connection, "BEGIN")
+            return
+        write_lock.acquire(SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            _begin(dbapi_connection, "BEGIN IMMEDIATE")
+        except BaseException:
+            write_lock.release()
+            raise
+        # Given back when the transaction ends (_SQLiteConnection), not before.
+        dbapi_connection.write_lock = write_lock
+
+
+def _begin(dbapi_connection, statement: str) -> None:
+    # Straight to the driver (a BEGIN is no statement worth SQLAlchemy's round trip),
+    # its errors wrapped as SQLAlchemy would.
+    try:
+        dbapi_connection.execute(statement)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
+
+
+class WriteLock:
+    """The queue of write transactions on one SQLite database.
+
+    SQLite lets one writer in at a time; the others wait in its busy handler, which sleeps
+    in growing steps (1, 2, 5, 10 ... 100 ms). Under load a writer that just missed the
+    lock sleeps long after it is free, while one that never slept takes it again and
+    again: p99 latencies of seconds. Writers queue here instead, the threads of a process
+    on a lock and the processes on an advisory lock of a file beside the database, and
+    each is let in as soon as the one before commits. SQLite's own lock and busy timeout
+    still guard every write (a CLI run, a process without this queue).
+    """
+
+    _known: dict[str, WriteLock] = {}
+    _known_lock = threading.Lock()
+
+    def __init__(self, path: str | None):
+        self.path = path
+        self.threads = threading.Lock()
+        self._file, self._pid = None, None
+
+    @classmethod
+    def of(cls, database: str | None) -> WriteLock:
+        """The lock of a database file, shared by every engine of this process that uses it."""
+        if database in (None, "", ":memory:") or fcntl is None:
+            return cls(None)  # a database of its own, or no file locks: threads only
+        path = os.path.abspath(database) + "-writer"
+        with cls._known_lock:
+            return cls._known.setdefault(path, cls(path))
+
+    def acquire(self, timeout: float) -> None:
+        """Wait until this caller is the database's only writer, at most `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        if not self.threads.acquire(timeout=timeout):
+            raise _locked()
+        try:
+            if self.path is not None:
+                self._lock_file(deadline)
+        except BaseException:
+            self.threads.release()
+            raise
+
+    def release(self) -> None:
+        if self.path is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+        self.threads.release()
+
+    def _lock_file(self, deadline: float) -> None:
+        if self._pid != os.getpid():  # a forked child must not share its parent's lock
+            # Kept open for the life of the process: the lock belongs to this open file.
+            self._file, self._pid = open(self.path, "a"), os.getpid()  # noqa: SIM115
+        pause = 0.0001
+        while True:
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise _locked() from None
+            # Only one thread a process waits here, so short pauses cost little.
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
+
+
+def _locked() -> OperationalError:
+    return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+
+
+class _SQLiteConnection(sqlite3.Connection):
+    """pysqlite's connection, giving the write lock back once its transaction has ended."""
+
+    write_lock: WriteLock | None = None
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self.write_lock is not None:
+            self.write_lock, lock = None, self.write_lock
+            lock.release()
 
 
 def make_sessionmaker(engine_or_connection) -> sessionmaker[Session]:
@@ -118,9 +251,9 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={"trace_write": True})
 
 
-def get_existing(session: Session, model, ident, *, field: str):
+def get_existing(session: Session, model, ident, *, field: str, options: Sequence = ()):
     """The row of `model` with primary key `ident`, or NotFound naming the field it came from."""
-    row = session.get(model, ident) if ident is not None else None
+    row = session.get(model, ident, options=options) if ident is not None else None
     if row is None:
         raise NotFound(f"no {model.__tablename__} with id {ident}", {field: ["unknown id"]})
     return row

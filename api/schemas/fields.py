@@ -9,6 +9,8 @@ from marshmallow import ValidationError, fields, validate
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # JSON's \uD800 escapes decode to lone surrogates, which no database can store as text.
 SURROGATES = re.compile(r"[\ud800-\udfff]")
+# Either of the two, where one check is enough (see api/schemas/compiled.py).
+NOT_TEXT = re.compile(f"{CONTROL_CHARS.pattern}|{SURROGATES.pattern}")
 # Primary keys are INTEGER columns: 32 bits on PostgreSQL. A larger id cannot exist, and
 # sent to the database it would fail there instead of being refused here.
 MAX_ID = 2**31 - 1
@@ -29,7 +31,11 @@ class Pattern(validate.Regexp):
 
 
 class Text(fields.String):
-    """A string that is trimmed, not blank when required, free of control characters, and capped."""
+    """A string that is trimmed, not blank when required, free of control characters, and capped.
+
+    The compiled loaders (api/schemas/compiled.py) apply the same rules: strip, then refuse
+    NOT_TEXT; keep the two in step.
+    """
 
     def __init__(self, max_length: int, *, min_length: int = 1, **kwargs):
         kwargs.setdefault("validate", validate.Length(min=min_length, max=max_length))

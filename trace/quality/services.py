@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from types import SimpleNamespace
 
-from sqlalchemy import and_, or_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from trace.auth.services import Principal
+from trace.bulk import bulk_insert
 from trace.capture import (
     Recorded,
     References,
@@ -17,6 +19,7 @@ from trace.capture import (
     replacing,
     require_poster_or_quality,
 )
+from trace.catalog.models import Inspector, Station
 from trace.production.models import Batch, Item, ItemStatus
 from trace.quality.models import Inspection, InspectionResult, Measurement, ProcessRecord
 from trace.records import void_record
@@ -37,15 +40,15 @@ def record_inspections(
 
 
 def _inspection_row(refs: References, data: dict, digest: str) -> dict:
-    item, batch = refs.subject(data)
+    item_id, batch_id = refs.subject_ids(data)
     station = refs.station(data["station"])
     inspector = refs.inspector(data["inspector"])
     return {
         "event_id": data["event_id"],
         "payload_hash": digest,
         "recorded_by": refs.principal.actor,
-        "item_id": item.id if item else None,
-        "batch_id": batch.id if batch else None,
+        "item_id": item_id,
+        "batch_id": batch_id,
         "station_id": station.id,
         "inspector_id": inspector.id,
         "occurred_at": check_time(data["occurred_at"]),
@@ -68,14 +71,18 @@ def _replaced_id(refs: References, model, data: dict) -> int | None:
     return old.id
 
 
+MEASUREMENT_COLUMNS = ("name", "value", "unit", "lower_limit", "upper_limit")
+
+
 def _after_inspections(session: Session, rows: list[dict]) -> None:
     measurements = [
-        {"inspection_id": row["id"], **measurement}
+        (row["id"], *map(measurement.get, MEASUREMENT_COLUMNS))
         for row in rows
         for measurement in row["_measurements"]
     ]
     if measurements:
-        session.execute(insert(Measurement), measurements)
+        columns = ("inspection_id", *MEASUREMENT_COLUMNS)
+        bulk_insert(session.connection(), Measurement.__table__, columns, measurements)
     _apply_final_results(session, [row for row in rows if row["is_final"] and row["item_id"]])
 
 
@@ -161,14 +168,14 @@ def record_process_records(
 
 
 def _process_row(refs: References, data: dict, digest: str) -> dict:
-    item, batch = refs.subject(data)
+    item_id, batch_id = refs.subject_ids(data)
     station = refs.station(data["station"])
     return {
         "event_id": data["event_id"],
         "payload_hash": digest,
         "recorded_by": refs.principal.actor,
-        "item_id": item.id if item else None,
-        "batch_id": batch.id if batch else None,
+        "item_id": item_id,
+        "batch_id": batch_id,
         "station_id": station.id,
         "parameter": data["parameter"],
         "value": data["value"],
@@ -246,3 +253,83 @@ def _out_condition(above: bool | None):
     if above is False:
         return under
     return ~ProcessRecord.in_spec
+
+
+# Answering with one record -------------------------------------------------------------
+# A record as the API shows it, with the model's attribute paths (station.code,
+# inspector.badge, measurements), as plain data: the ORM's load of a record with what it
+# refers to costs more than recording it. A record just created is answered from the
+# values written; a retry reads the original with plain statements.
+
+INSPECTION, PROCESS_RECORD = Inspection.__table__, ProcessRecord.__table__
+STATION, INSPECTOR = Station.__table__, Inspector.__table__
+INSPECTION_ANSWER = (
+    select(INSPECTION, STATION.c.code.label("station_code"), INSPECTOR.c.badge)
+    .join(STATION, STATION.c.id == INSPECTION.c.station_id)
+    .join(INSPECTOR, INSPECTOR.c.id == INSPECTION.c.inspector_id)
+    .where(INSPECTION.c.id == bindparam("id"))
+)
+MEASUREMENTS = (
+    select(Measurement.__table__)
+    .where(Measurement.inspection_id == bindparam("id"))
+    .order_by(Measurement.id)
+)
+PROCESS_RECORD_ANSWER = (
+    select(PROCESS_RECORD, STATION.c.code)
+    .join(STATION, STATION.c.id == PROCESS_RECORD.c.station_id)
+    .where(PROCESS_RECORD.c.id == bindparam("id"))
+)
+# The model's own rule (a hybrid property), applied to plain data.
+_in_spec = inspect(ProcessRecord).all_orm_descriptors["in_spec"].fget
+
+
+def read_inspection(session: Session, inspection_id: int) -> dict | None:
+    """An inspection with its station code, inspector badge and measurements, or None."""
+    connection = session.connection()
+    row = connection.execute(INSPECTION_ANSWER, {"id": inspection_id}).one_or_none()
+    if row is None:
+        return None
+    answer = row._asdict()
+    answer["station"] = {"code": answer.pop("station_code")}
+    answer["inspector"] = {"badge": answer.pop("badge")}
+    measurements = connection.execute(MEASUREMENTS, {"id": inspection_id})
+    answer["measurements"] = [measurement._asdict() for measurement in measurements]
+    return answer
+
+
+def written_inspection(row: dict, data: dict) -> dict:
+    """What read_inspection will find for an inspection recorded from `data` as `row`."""
+    answer = _as_stored(INSPECTION, row)
+    answer["station"] = {"code": data["station"]}  # looked up by exactly this code
+    answer["inspector"] = {"badge": data["inspector"]}
+    answer["measurements"] = [
+        {column: measurement.get(column) for column in MEASUREMENT_COLUMNS}
+        for measurement in row["_measurements"]
+    ]
+    return answer
+
+
+def read_process_record(session: Session, record_id: int) -> dict | None:
+    """A process record with its station code and whether it is in specification, or None."""
+    row = session.connection().execute(PROCESS_RECORD_ANSWER, {"id": record_id}).one_or_none()
+    if row is None:
+        return None
+    answer = row._asdict()
+    answer["station"] = {"code": answer.pop("code")}
+    answer["in_spec"] = _in_spec(row)
+    return answer
+
+
+def written_process_record(row: dict, data: dict) -> dict:
+    """What read_process_record will find for a process record recorded as `row`."""
+    answer = _as_stored(PROCESS_RECORD, row)
+    answer["station"] = {"code": data["station"]}
+    answer["in_spec"] = _in_spec(SimpleNamespace(**answer))
+    return answer
+
+
+def _as_stored(table, row: dict) -> dict:
+    # Every column (unset ones are NULL); times come back from the database in UTC.
+    answer = {column.key: row.get(column.key) for column in table.columns}
+    answer["occurred_at"] = answer["occurred_at"].astimezone(dt.UTC)
+    return answer

@@ -1,0 +1,25 @@
+"""gunicorn's settings for the service; gunicorn reads this file when started from here.
+
+With the embedded SQLite database: one worker process, with threads. SQLite lets one
+writer in at a time; inside one process writers queue on a lock and each goes in the
+moment the one before commits, while writers of several processes would wait in SQLite's
+busy handler, which sleeps in growing steps (see trace.db.WriteLock). Python runs one
+thread at a time, so more threads do not add speed: they keep slow clients (a phone on a
+weak network, a big bulk post arriving) from holding up everyone else.
+
+With PostgreSQL, run a worker per core: WEB_CONCURRENCY=4 (or --workers 4).
+"""
+
+import gc
+import os
+
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+threads = 4
+keepalive = 30
+
+
+def post_worker_init(worker):
+    # What the app built at start lives as long as the worker: taking it out of the
+    # collector's sight leaves each collection only a request's own objects to walk.
+    gc.freeze()
