@@ -8,53 +8,43 @@ Three units worth scanning:
   many clients in the last day, so its page says "suspicious";
 * a rice cooker of the recalled lot RC2608B, still on its way to the customer.
 
-Trace records are written with the models directly, each with a fixed event id, so the
-stories are marked as loaded by their first record and never written twice.
+Every record goes through the capture services (so the audit trail has it) with a fixed
+event id; the stories are marked as loaded by their first record and written once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
 
-from sqlalchemy import insert, literal, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trace.catalog.models import Inspector, Station
+from trace.auth.models import Role
+from trace.auth.services import Principal
 from trace.codes import check_character
 from trace.db import utcnow
-from trace.logistics.models import (
-    Shipment,
-    ShipmentEvent,
-    ShipmentItem,
-    ShipmentStatus,
-    shipment_batch,
-)
+from trace.logistics import services as logistics
+from trace.logistics.models import ShipmentStatus
 from trace.production.models import Batch, Item
-from trace.quality.models import Inspection, InspectionResult, Measurement, ProcessRecord
-from trace.scans.models import Scan, Verdict
-from trace.service.models import PartDirection, Repair, RepairOutcome, RepairPart
+from trace.quality import services as quality
+from trace.quality.models import Inspection, InspectionResult
+from trace.scans.models import Verdict
+from trace.scans.services import record_scan
+from trace.service import services as service
+from trace.service.models import PartDirection, RepairOutcome
 
-ACTOR = "demo"
+DEMO = Principal("demo", Role.admin)
 _NAMESPACE = uuid.UUID("6f1c9a52-3d0e-4b8a-9a57-2f0c7d1e5b10")
 GENUINE_LOT, RECALLED_LOT = "KT2609A", "RC2608B"
 # Well formed (its check character is right) and, being all zeros, nobody's code.
 UNKNOWN_CODE = "0" * 16 + check_character("0" * 16)
+# Keys the demo's client hashes; they only need to be distinct from one another.
+DEMO_SCAN_SECRET = "demo"
 
 
 def _event_id(name: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, name)
-
-
-def _record_columns(name: str) -> dict:
-    """What every trace record carries: a fixed event id, its payload hash, who wrote it."""
-    event_id = _event_id(name)
-    return {
-        "event_id": event_id,
-        "payload_hash": hashlib.sha256(str(event_id).encode()).hexdigest(),
-        "recorded_by": ACTOR,
-    }
 
 
 def is_loaded(session: Session) -> bool:
@@ -74,215 +64,229 @@ def load_stories(session: Session) -> str:
     kettle, copied = _first_items(session, GENUINE_LOT, 2)
     (cooker,) = _first_items(session, RECALLED_LOT, 1)
     now = utcnow().replace(microsecond=0)
-    for item in (kettle, cooker):
-        # Units were made when their batch ran, not when the demo was loaded.
-        made = item.batch.started_at + dt.timedelta(hours=6)
-        session.execute(update(Item).where(Item.batch_id == item.batch_id).values(produced_at=made))
-        session.expire(item, ["produced_at"])
-    stations = {s.code: s for s in session.scalars(select(Station))}
-    inspectors = {i.badge: i for i in session.scalars(select(Inspector))}
-    _kettle_lot(session, kettle, stations, inspectors, now)
+    _kettle_lot(session, kettle)
+    _delivered_lot_shipment(session, kettle.batch_id, now)
     _kettle_repair(session, kettle, now)
     _copied_label_scans(session, copied, now)
-    _recalled_cooker(session, cooker, stations, inspectors, now)
+    _recalled_cooker(session, cooker, now)
     session.flush()
     return "demo stories loaded: a genuine, a suspicious and a recalled unit (flask demo urls)"
 
 
-def _kettle_lot(session, kettle: Item, stations, inspectors, now: dt.datetime) -> None:
-    made = kettle.batch.started_at + dt.timedelta(hours=6)
-    assembly, hipot = stations["NB-A1-ASM"], stations["NB-A1-HIPOT"]
+def _kettle_lot(session: Session, kettle: Item) -> None:
+    made = kettle.produced_at
     parameters = [
         ("Element brazing temperature", 836.0, "°C", 820.0, 850.0, True),
         ("Lid hinge torque", 1.9, "N·m", 1.5, 2.5, True),
         ("Leak test pressure drop", 0.6, "kPa", None, 2.0, True),
         ("Conveyor speed", 4.2, "m/min", None, None, False),  # internal: not on the page
     ]
-    for number, (name, value, unit, lower, upper, public) in enumerate(parameters):
-        session.add(
-            ProcessRecord(
-                batch_id=kettle.batch_id,
-                station_id=assembly.id,
-                parameter=name,
-                value=value,
-                unit=unit,
-                lower_limit=lower,
-                upper_limit=upper,
-                occurred_at=made - dt.timedelta(hours=2, minutes=number),
-                is_public=public,
-                **_record_columns(f"kettle-lot-parameter-{number}"),
-            )
-        )
-    session.add(
-        ProcessRecord(
-            item_id=kettle.id,
-            station_id=hipot.id,
-            parameter="Thermostat cut-off",
-            value=100.4,
-            unit="°C",
-            lower_limit=98.0,
-            upper_limit=102.0,
-            occurred_at=made - dt.timedelta(minutes=40),
-            is_public=True,
-            **_record_columns("kettle-thermostat-calibration"),
-        )
+    records = [
+        {
+            "event_id": _event_id(f"kettle-lot-parameter-{number}"),
+            "batch_id": kettle.batch_id,
+            "station": "NB-A1-ASM",
+            "parameter": name,
+            "value": value,
+            "unit": unit,
+            "lower_limit": lower,
+            "upper_limit": upper,
+            "occurred_at": made - dt.timedelta(hours=2, minutes=number),
+            "is_public": public,
+        }
+        for number, (name, value, unit, lower, upper, public) in enumerate(parameters)
+    ]
+    records.append(
+        {
+            "event_id": _event_id("kettle-thermostat-calibration"),
+            "item_code": kettle.code,
+            "station": "NB-A1-HIPOT",
+            "parameter": "Thermostat cut-off",
+            "value": 100.4,
+            "unit": "°C",
+            "lower_limit": 98.0,
+            "upper_limit": 102.0,
+            "occurred_at": made - dt.timedelta(minutes=40),
+            "is_public": True,
+        }
     )
-    _inspection(
-        session,
+    quality.record_process_records(session, DEMO, records)
+    first = _inspection(
         "kettle-first-inspection",
         kettle,
-        hipot,
-        inspectors["QC-0231"],
+        "NB-A1-HIPOT",
+        "QC-0231",
         made - dt.timedelta(minutes=30),
         final=False,
     )
     final = _inspection(
-        session,
         "kettle-final-inspection",
         kettle,
-        hipot,
-        inspectors["QC-0342"],
+        "NB-A1-HIPOT",
+        "QC-0342",
         made - dt.timedelta(minutes=10),
         final=True,
-        notes="Fixture 3 recalibrated before this test",  # internal: never public
-    )
-    final.measurements = [
-        Measurement(name="Leakage current", value=0.12, unit="mA", upper_limit=0.75),
-        Measurement(name="Earth resistance", value=0.05, unit="Ω", upper_limit=0.1),
-        Measurement(name="Insulation resistance", value=120.0, unit="MΩ", lower_limit=2.0),
+        notes="Fixture 3 recalibrated before this test",
+    )  # internal: never public
+    final["measurements"] = [
+        {"name": "Leakage current", "value": 0.12, "unit": "mA", "upper_limit": 0.75},
+        {"name": "Earth resistance", "value": 0.05, "unit": "Ω", "upper_limit": 0.1},
+        {"name": "Insulation resistance", "value": 120.0, "unit": "MΩ", "lower_limit": 2.0},
     ]
-    _delivered_lot_shipment(session, kettle.batch_id, now)
+    quality.record_inspections(session, DEMO, [first, final])
 
 
-def _inspection(session, name, item, station, inspector, when, *, final, notes=None):
-    inspection = Inspection(
-        item_id=item.id,
-        station_id=station.id,
-        inspector_id=inspector.id,
-        occurred_at=when,
-        result=InspectionResult.passed,
-        is_final=final,
-        notes=notes,
-        **_record_columns(name),
-    )
-    session.add(inspection)
-    return inspection
+def _inspection(name, item, station, badge, when, *, final, notes=None) -> dict:
+    return {
+        "event_id": _event_id(name),
+        "item_code": item.code,
+        "station": station,
+        "inspector": badge,
+        "occurred_at": when,
+        "result": InspectionResult.passed,
+        "is_final": final,
+        "notes": notes,
+    }
 
 
 def _delivered_lot_shipment(session: Session, batch_id: int, now: dt.datetime) -> None:
+    """The whole lot went to Shanghai by SF Express and was delivered."""
     shipped = now - dt.timedelta(days=12, hours=3)
-    shipment = Shipment(
-        number="SH-KT2609A-01",
-        carrier="SF Express",
-        tracking_number="SF1402668730021",
-        origin="Ningbo plant",
-        destination="Shanghai distribution centre, Minhang",
-        consignee="East China Home Appliances Co.",
-        status=ShipmentStatus.delivered,
-        shipped_at=shipped,
-        expected_at=shipped + dt.timedelta(days=2),
-        delivered_at=shipped + dt.timedelta(days=1, hours=20),
-        **_record_columns("kettle-lot-shipment"),
-    )
-    session.add(shipment)
-    session.flush()
-    session.execute(shipment_batch.insert().values(shipment_id=shipment.id, batch_id=batch_id))
-    # A batch's items are in the shipment one by one as well; delivered, so no longer open.
-    items = select(Item.id).where(Item.batch_id == batch_id)
-    session.execute(
-        insert(ShipmentItem).from_select(
-            ["shipment_id", "item_id", "open"],
-            select(literal(shipment.id), items.subquery().c.id, literal(False)),
-        )
+    logistics.record_shipments(
+        session,
+        DEMO,
+        [
+            {
+                "event_id": _event_id("kettle-lot-shipment"),
+                "number": "SH-KT2609A-01",
+                "carrier": "SF Express",
+                "tracking_number": "SF1402668730021",
+                "origin": "Ningbo plant",
+                "destination": "Shanghai distribution centre, Minhang",
+                "consignee": "East China Home Appliances Co.",
+                "shipped_at": shipped,
+                "expected_at": shipped + dt.timedelta(days=2),
+                "batch_ids": [batch_id],
+            }
+        ],
     )
     events = [
         (ShipmentStatus.in_transit, "Hangzhou sorting centre", dt.timedelta(hours=9)),
         (ShipmentStatus.in_transit, "Shanghai Minhang depot", dt.timedelta(hours=30)),
         (ShipmentStatus.delivered, "Shanghai, Minhang", dt.timedelta(days=1, hours=20)),
     ]
-    for number, (status, location, after) in enumerate(events):
-        session.add(
-            ShipmentEvent(
-                shipment_id=shipment.id,
-                occurred_at=shipped + after,
-                location=location,
-                status=status,
-                **_record_columns(f"kettle-lot-shipment-event-{number}"),
-            )
-        )
+    logistics.record_shipment_events(
+        session,
+        DEMO,
+        [
+            {
+                "event_id": _event_id(f"kettle-lot-shipment-event-{number}"),
+                "shipment_number": "SH-KT2609A-01",
+                "occurred_at": shipped + after,
+                "status": status,
+                "location": location,
+            }
+            for number, (status, location, after) in enumerate(events)
+        ],
+    )
 
 
 def _kettle_repair(session: Session, kettle: Item, now: dt.datetime) -> None:
-    repair = Repair(
-        item_id=kettle.id,
-        technician="Wu Qiang",  # internal: the page never names technicians
-        received_at=now - dt.timedelta(days=4),
-        completed_at=now - dt.timedelta(days=2),
-        symptom="Kettle does not switch off after boiling",
-        diagnosis="Thermostat bimetal disc worn",
-        action="Replaced the thermostat; boil-dry and auto switch-off tested",
-        outcome=RepairOutcome.repaired,
-        under_warranty=True,
-        **_record_columns("kettle-repair"),
+    service.record_repairs(
+        session,
+        DEMO,
+        [
+            {
+                "event_id": _event_id("kettle-repair"),
+                "item_code": kettle.code,
+                "technician": "Wu Qiang",  # internal: the page never names technicians
+                "received_at": now - dt.timedelta(days=4),
+                "completed_at": now - dt.timedelta(days=2),
+                "symptom": "Kettle does not switch off after boiling",
+                "diagnosis": "Thermostat bimetal disc worn",
+                "action": "Replaced the thermostat; boil-dry and auto switch-off tested",
+                "outcome": RepairOutcome.repaired,
+                "parts": [
+                    {
+                        "direction": PartDirection.removed,
+                        "part_number": "THERM-STRIX",
+                        "lot": "SG-0926-117",
+                    },
+                    {
+                        "direction": PartDirection.installed,
+                        "part_number": "THERM-STRIX",
+                        "lot": "SG-1104-020",
+                    },
+                ],
+            }
+        ],
     )
-    repair.parts = [
-        RepairPart(direction=PartDirection.removed, part_number="THERM-STRIX", lot="SG-0926-117"),
-        RepairPart(direction=PartDirection.installed, part_number="THERM-STRIX", lot="SG-1104-020"),
-    ]
-    session.add(repair)
 
 
 def _copied_label_scans(session: Session, item: Item, now: dt.datetime) -> None:
     """Forty scans from twelve clients within a day: the pattern of a copied label."""
     for number in range(40):
-        client = hashlib.sha256(f"demo-client-{number % 12}".encode()).hexdigest()
-        session.add(
-            Scan(
-                item_id=item.id,
-                scanned_at=now - dt.timedelta(hours=23) + dt.timedelta(minutes=30 * number),
-                verdict=Verdict.suspicious if number > 6 else Verdict.genuine,
-                client_hash=client,
-                language="zh-CN",
-                user_agent_family="wechat" if number % 3 else "chrome",
-            )
+        record_scan(
+            session,
+            item,
+            Verdict.suspicious if number > 6 else Verdict.genuine,
+            f"198.51.100.{number % 12}",  # a documentation range: nobody's address
+            "zh-CN",
+            "Mozilla/5.0 MicroMessenger/8.0" if number % 3 else "Mozilla/5.0 Chrome/120.0",
+            secret=DEMO_SCAN_SECRET,
+            scanned_at=now - dt.timedelta(hours=23) + dt.timedelta(minutes=30 * number),
         )
 
 
-def _recalled_cooker(session, cooker: Item, stations, inspectors, now: dt.datetime) -> None:
-    made = cooker.batch.started_at + dt.timedelta(hours=6)
-    _inspection(
+def _recalled_cooker(session: Session, cooker: Item, now: dt.datetime) -> None:
+    """Inspected and on its way to a shop when its lot was recalled."""
+    quality.record_inspections(
         session,
-        "cooker-final-inspection",
-        cooker,
-        stations["NB-A2-HIPOT"],
-        inspectors["QC-0409"],
-        made - dt.timedelta(minutes=15),
-        final=True,
+        DEMO,
+        [
+            _inspection(
+                "cooker-final-inspection",
+                cooker,
+                "NB-A2-HIPOT",
+                "QC-0409",
+                cooker.produced_at - dt.timedelta(minutes=15),
+                final=True,
+            )
+        ],
     )
     shipped = now - dt.timedelta(days=3)
-    shipment = Shipment(
-        number="SH-RC2608B-07",
-        carrier="JD Logistics",
-        tracking_number="JDX0031877265",
-        origin="Ningbo plant",
-        destination="Wuhan, Hongshan district",
-        consignee="Hubei Kitchen Retail Ltd.",
-        status=ShipmentStatus.in_transit,
-        shipped_at=shipped,
-        expected_at=now + dt.timedelta(days=1),
-        **_record_columns("cooker-shipment"),
+    logistics.record_shipments(
+        session,
+        DEMO,
+        [
+            {
+                "event_id": _event_id("cooker-shipment"),
+                "number": "SH-RC2608B-07",
+                "carrier": "JD Logistics",
+                "tracking_number": "JDX0031877265",
+                "origin": "Ningbo plant",
+                "destination": "Wuhan, Hongshan district",
+                "consignee": "Hubei Kitchen Retail Ltd.",
+                "shipped_at": shipped,
+                "expected_at": now + dt.timedelta(days=1),
+                "item_codes": [cooker.code],
+                # The demo recalls the lot before this story; in the story the unit left first.
+                "override_reason": "left the plant before the recall of lot RC2608B",
+            }
+        ],
     )
-    session.add(shipment)
-    session.flush()
-    session.add(ShipmentItem(shipment_id=shipment.id, item_id=cooker.id))
-    session.add(
-        ShipmentEvent(
-            shipment_id=shipment.id,
-            occurred_at=shipped + dt.timedelta(days=1, hours=6),
-            location="Wuhan hub",
-            status=ShipmentStatus.in_transit,
-            **_record_columns("cooker-shipment-event"),
-        )
+    logistics.record_shipment_events(
+        session,
+        DEMO,
+        [
+            {
+                "event_id": _event_id("cooker-shipment-event"),
+                "shipment_number": "SH-RC2608B-07",
+                "occurred_at": shipped + dt.timedelta(days=1, hours=6),
+                "status": ShipmentStatus.in_transit,
+                "location": "Wuhan hub",
+            }
+        ],
     )
 
 
