@@ -127,7 +127,7 @@ class References:
 
     @functools.cached_property
     def items(self) -> dict[str, Item | DomainError]:
-        return _items_by_code(self.session, _given(self.records, "item_code"))
+        return items_by_code(self.session, _given(self.records, "item_code"))
 
     @functools.cached_property
     def batches(self) -> dict[int, Batch]:
@@ -195,7 +195,7 @@ class References:
         return inspector
 
 
-def _items_by_code(session: Session, texts: set[str]) -> dict[str, Item | DomainError]:
+def items_by_code(session: Session, texts: set[str]) -> dict[str, Item | DomainError]:
     """Each posted code mapped to its item, or to the error that says why there is none."""
     result, canonical = _canonical_codes(texts)
     known = lookup(session, Item.code, set(canonical.values()))

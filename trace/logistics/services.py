@@ -34,8 +34,8 @@ from trace.capture import (
     LOOKUP_CHUNK,
     Recorded,
     References,
-    _items_by_code,
     check_time,
+    items_by_code,
     lookup,
     record_many,
     replacing,
@@ -81,7 +81,7 @@ class Stock:
     def __init__(self, session: Session, records: Sequence[dict]):
         self.session = session
         codes = {code for r in records for code in r.get("item_codes", ())}
-        self.items = _items_by_code(session, codes)
+        self.items = items_by_code(session, codes)
         self.whole = sorted({b for r in records for b in r.get("batch_ids", ())})
         of_items = {item.batch_id for item in self.items.values() if isinstance(item, Item)}
         self.batches = lookup(session, Batch.id, of_items.union(self.whole))

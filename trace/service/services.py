@@ -38,8 +38,8 @@ from trace.auth.services import Principal
 from trace.capture import (
     Recorded,
     References,
-    _items_by_code,
     check_time,
+    items_by_code,
     record_many,
     replacing,
     require_poster_or_quality,
@@ -88,7 +88,7 @@ class Workshop:
         self.session = session
         units = {r["item_code"] for r in records if r.get("item_code")}
         parts = {p["item_code"] for r in records for p in r.get("parts", ()) if p.get("item_code")}
-        self.items = _items_by_code(session, units | parts)
+        self.items = items_by_code(session, units | parts)
         self.unit_ids = [self.items[c].id for c in units if isinstance(self.items[c], Item)]
         self.part_ids = [self.items[c].id for c in parts if isinstance(self.items[c], Item)]
         self.opened: set[int] = set()  # units taken in by this post
