@@ -69,6 +69,8 @@ def config(database_url, tmp_path) -> Config:
         public_base_url=PUBLIC_BASE_URL,
         secret_key="test-secret",
         instance_path=Path(tmp_path),
+        # Each scan written in its request: in the test's transaction, seen at once.
+        scan_batch_seconds=0,
     )
 
 

@@ -23,7 +23,7 @@ class Config:
     max_body_bytes: int = 32 * 1024 * 1024
     # How many reverse proxies in front set X-Forwarded-* (0: trust none of them).
     proxy_hops: int = 0
-    # Rate limits per client (Flask-Limiter notation; "" switches one off).
+    # Rate limits per client (`limits` notation, as Flask-Limiter's; "" switches one off).
     ratelimit_scans: str = "60 per minute; 600 per hour"
     ratelimit_complaints: str = "5 per hour; 20 per day"
     # A genuine code is suspicious when, within the window, more scans or more distinct
@@ -31,6 +31,9 @@ class Config:
     suspicious_window_hours: int = 72
     suspicious_max_scans: int = 30
     suspicious_max_clients: int = 6
+    # Scans are written in batches this often (trace/scans/recorder.py); 0 writes each
+    # scan within its own request.
+    scan_batch_seconds: float = 0.5
     # The zone public pages show times in (stored times are UTC).
     display_timezone: str = "Asia/Shanghai"
     complaint_photo_max_bytes: int = 5 * 1024 * 1024
@@ -63,6 +66,7 @@ _OPTIONAL = [
     ("suspicious_window_hours", "TRACE_SUSPICIOUS_WINDOW_HOURS", int),
     ("suspicious_max_scans", "TRACE_SUSPICIOUS_MAX_SCANS", int),
     ("suspicious_max_clients", "TRACE_SUSPICIOUS_MAX_CLIENTS", int),
+    ("scan_batch_seconds", "TRACE_SCAN_BATCH_SECONDS", float),
     ("display_timezone", "TRACE_DISPLAY_TIMEZONE", str),
     ("complaint_photo_max_bytes", "TRACE_COMPLAINT_PHOTO_MAX_BYTES", int),
 ]

@@ -11,6 +11,7 @@ from web.database import init_database
 from web.errors import register_error_handlers
 from web.i18n import init_i18n
 from web.ratelimit import init_rate_limits
+from web.scan import init_scans
 from web.security import add_security_headers
 from web.static import init_static_versions
 
@@ -37,6 +38,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     init_i18n(app)
     init_csrf(app)
     _register_blueprints(app)
+    init_scans(app, config)
     init_rate_limits(app, config)  # wraps views: after the blueprints are registered
     _register_cli(app)
     return app

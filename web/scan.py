@@ -30,6 +30,7 @@ from trace.db import begin_write, utcnow
 from trace.errors import DomainError, Invalid, NotFound
 from trace.scans import services as scans
 from trace.scans import story
+from trace.scans.recorder import ScanRecorder
 from web import csrf
 from web.database import get_session
 from web.errors import error_response, prefers_html
@@ -40,6 +41,7 @@ bp = Blueprint("scan", __name__)
 log = logging.getLogger(__name__)
 
 PUBLIC_ACTOR = "public"
+RECORDER = "trace_scan_recorder"
 # Room for the form's text fields around the photo in a multipart body.
 FORM_OVERHEAD_BYTES = 256 * 1024
 MEBIBYTE = 1024 * 1024
@@ -65,38 +67,52 @@ def scan_page(code: str):
 def _scan(code: str) -> dict | None:
     """Judge and record this scan; the public view of the item, or None if unknown."""
     session, config, now = get_session(), _config(), utcnow()
+    recorder = current_app.extensions.get(RECORDER)
     item = scans.find_scanned_item(session, code)
     client_hash = scans.hash_client_address(config.secret_key, request.remote_addr)
-    check = scans.check_scan(session, item, client_hash, _rules(config), now)
+    pending = recorder.pending(item.id) if recorder is not None and item is not None else ()
+    check = scans.check_scan(session, item, client_hash, _rules(config), now, pending)
     view = None
     if item is not None:
         view = story.public_scan_view(session, check, now, display_zone())
-    # End the read transaction first: the write below then holds SQLite's lock briefly.
+    # End the read transaction first: a write below then holds SQLite's lock briefly.
     session.commit()
     if request.method == "GET":  # HEAD is a link checker, not a person
-        _record(check, config, now)
+        _record(check, config, now, recorder)
     return view
 
 
-def _record(check: scans.ScanCheck, config: Config, now: dt.datetime) -> None:
+def _record(
+    check: scans.ScanCheck, config: Config, now: dt.datetime, recorder: ScanRecorder | None
+) -> None:
+    row = scans.scan_row(
+        check.item,
+        check.verdict,
+        request.remote_addr,
+        current_language(),
+        request.user_agent.string,
+        secret=config.secret_key,
+        scanned_at=now,
+    )
+    if recorder is not None:
+        recorder.add(row)  # written with others in a moment, off this page's path
+        return
     session = get_session()
     try:
         begin_write(session)
-        scans.record_scan(
-            session,
-            check.item,
-            check.verdict,
-            request.remote_addr,
-            current_language(),
-            request.user_agent.string,
-            secret=config.secret_key,
-            scanned_at=now,
-        )
+        scans.write_scans(session.connection(), [row])
         session.commit()
     except SQLAlchemyError as error:
         # The customer still gets the answer; a lost scan only weakens the counts.
         session.rollback()
         log.warning("scan not recorded: %s", type(error).__name__)
+
+
+def init_scans(app, config: Config) -> None:
+    """The app's scan recorder, unless scans are to be written within their requests."""
+    if config.scan_batch_seconds > 0:
+        engine = app.extensions["trace"].engine
+        app.extensions[RECORDER] = ScanRecorder(engine, config.scan_batch_seconds)
 
 
 def _rules(config: Config) -> scans.SuspicionRules:

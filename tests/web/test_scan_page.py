@@ -306,7 +306,7 @@ def test_a_page_is_still_served_when_the_scan_cannot_be_recorded(
     def locked(*args, **kwargs):
         raise OperationalError("INSERT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(services, "record_scan", locked)
+    monkeypatch.setattr(services, "write_scans", locked)
     response = client.get(f"/s/{kettle.code}", headers=EN)
     assert response.status_code == 200
     assert "Genuine" in visible_text(response)

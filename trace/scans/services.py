@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from trace import codes
@@ -187,8 +188,10 @@ def check_scan(
     client_hash: str,
     rules: SuspicionRules,
     now: dt.datetime | None = None,
+    pending: Sequence[tuple[str, dt.datetime]] = (),
 ) -> ScanCheck:
-    """The verdict of scanning `item` now, from this client, counting this scan."""
+    """The verdict of scanning `item` now, from this client, counting this scan and the
+    `pending` ones, taken but not yet written: (client hash, time) each, oldest first."""
     if item is None:
         return ScanCheck(None, Verdict.unknown)
     now = now or utcnow()
@@ -196,10 +199,12 @@ def check_scan(
     ((count, first),) = SCAN_TOTALS.rows(connection, item_id=item.id)
     since = now - rules.window
     latest = LATEST_SCANS.rows(connection, item_id=item.id, limit=rules.max_scans)
-    recent = [hashed for hashed, scanned_at in latest if utc(scanned_at) >= since]
+    recent = [hashed for hashed, scanned_at in reversed(latest) if utc(scanned_at) >= since]
+    recent += [hashed for hashed, scanned_at in pending if scanned_at >= since]
     reasons = _suspicion_reasons(item, [*recent, client_hash], rules)
     verdict = _verdict(item, reasons)
-    return ScanCheck(item, verdict, reasons, count + 1, utc(first) or now)
+    first = utc(first) or (pending[0][1] if pending else now)
+    return ScanCheck(item, verdict, reasons, count + len(pending) + 1, first)
 
 
 def _suspicion_reasons(item: ScannedItem, window_hashes: list[str], rules: SuspicionRules):
@@ -220,7 +225,7 @@ def _verdict(item: ScannedItem, reasons: tuple[str, ...]) -> Verdict:
     return Verdict.suspicious if reasons else Verdict.genuine
 
 
-_INSERT_SCAN = insert(Scan).values(
+INSERT_SCAN = insert(Scan).values(
     item_id=bindparam("item_id"),
     scanned_at=bindparam("scanned_at"),
     verdict=bindparam("verdict"),
@@ -228,6 +233,28 @@ _INSERT_SCAN = insert(Scan).values(
     language=bindparam("language"),
     user_agent_family=bindparam("user_agent_family"),
 )
+
+
+def scan_row(
+    item: ScannedItem | None,
+    verdict: Verdict,
+    client_address: str | None,
+    language: str | None,
+    user_agent: str | None,
+    *,
+    secret: str,
+    scanned_at: dt.datetime | None = None,
+) -> dict:
+    """The row of one public scan, with coarse client data only; `secret` keys the hash
+    of the client address. `record_scan` writes it, or a ScanRecorder in a batch."""
+    return {
+        "item_id": None if item is None else item.id,
+        "scanned_at": scanned_at or utcnow(),
+        "verdict": verdict,
+        "client_hash": hash_client_address(secret, client_address),
+        "language": (language or None) and language[:16],
+        "user_agent_family": user_agent_family(user_agent),
+    }
 
 
 def record_scan(
@@ -241,18 +268,23 @@ def record_scan(
     secret: str,
     scanned_at: dt.datetime | None = None,
 ) -> None:
-    """Record one public scan with coarse client data, in a single INSERT (no flush of
-    anything else, no read back). `secret` keys the hash of the client address."""
-    # Core on the session's connection: the ORM's insert path would cost three times as
-    # much on a page that records every view (DESIGN.md §8).
-    session.connection().execute(
-        _INSERT_SCAN,
-        {
-            "item_id": None if item is None else item.id,
-            "scanned_at": scanned_at or utcnow(),
-            "verdict": verdict,
-            "client_hash": hash_client_address(secret, client_address),
-            "language": (language or None) and language[:16],
-            "user_agent_family": user_agent_family(user_agent),
-        },
+    """Record one public scan in the session's transaction, in a single INSERT (no flush
+    of anything else, no read back)."""
+    row = scan_row(
+        item,
+        verdict,
+        client_address,
+        language,
+        user_agent,
+        secret=secret,
+        scanned_at=scanned_at,
     )
+    write_scans(session.connection(), [row])
+
+
+def write_scans(connection: Connection, rows: list[dict]) -> None:
+    """Write scan rows (`scan_row`) in the connection's transaction: one executemany.
+
+    Core, not the ORM: its insert path would cost three times as much, on a page that
+    records every view (DESIGN.md §8)."""
+    connection.execute(INSERT_SCAN, rows)

@@ -1,0 +1,151 @@
+"""Scans written in batches off the page's path: none lost, none counted late, none twice.
+
+On a database of its own (fresh_database_url): the recorder writes from its own thread
+and connection, which the rolled-back transaction of the other tests cannot give.
+"""
+
+import datetime as dt
+import logging
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import factories
+from trace.db import make_engine, make_sessionmaker, utcnow
+from trace.scans import services as scans
+from trace.scans.models import Scan, Verdict
+from trace.scans.recorder import ScanRecorder
+
+NEVER = 3600.0  # an interval the tests never wait for: they flush by hand
+
+
+@pytest.fixture
+def engine(fresh_database_url):
+    engine = make_engine(fresh_database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def item(engine):
+    with make_sessionmaker(engine)() as session:
+        item = factories.make_item(session)
+        session.commit()
+        return scans.find_scanned_item(session, item.code)
+
+
+@pytest.fixture
+def recorder(engine):
+    recorder = ScanRecorder(engine, interval=NEVER)
+    yield recorder
+    recorder.close()
+
+
+def row(item, client="198.51.100.7", at=None):
+    return scans.scan_row(
+        item, Verdict.genuine, client, "en", "curl/8", secret="s", scanned_at=at or utcnow()
+    )
+
+
+def stored(engine, item=None) -> int:
+    with engine.connect() as connection:
+        query = select(func.count()).select_from(Scan)
+        if item is not None:
+            query = query.where(Scan.item_id == item.id)
+        return connection.scalar(query)
+
+
+def test_scans_are_pending_until_flushed_then_stored(engine, recorder, item):
+    first, second = utcnow() - dt.timedelta(seconds=2), utcnow()
+    recorder.add(row(item, at=first))
+    recorder.add(row(item, client="203.0.113.5", at=second))
+    recorder.add(row(None))  # an unknown code: stored, but nobody's pending scan
+    assert stored(engine) == 0
+    pending = recorder.pending(item.id)
+    assert [at for _, at in pending] == [first, second]
+    assert pending[0][0] == scans.hash_client_address("s", "198.51.100.7")
+
+    assert recorder.flush() == 3
+    assert stored(engine, item) == 2 and stored(engine) == 3
+    assert recorder.pending(item.id) == []
+    assert recorder.flush() == 0
+
+
+def test_the_thread_writes_within_its_interval(engine, item):
+    recorder = ScanRecorder(engine, interval=0.05)
+    try:
+        recorder.add(row(item))
+        deadline = time.monotonic() + 10
+        while stored(engine, item) == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert stored(engine, item) == 1
+    finally:
+        recorder.close()
+
+
+def test_closing_writes_what_is_left(engine, item):
+    recorder = ScanRecorder(engine, interval=NEVER)
+    recorder.add(row(item))
+    recorder.add(row(item))
+    recorder.close()
+    assert stored(engine, item) == 2
+
+
+def test_a_failed_write_keeps_the_scans_for_the_next_attempt(
+    engine, recorder, item, monkeypatch, caplog
+):
+    recorder.add(row(item))
+    real_write = recorder._write
+
+    def database_down(rows):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(recorder, "_write", database_down)
+    with caplog.at_level(logging.WARNING):
+        assert recorder.flush() == 0
+    assert "1 scans not written yet" in caplog.text
+    assert len(recorder.pending(item.id)) == 1  # still counted by the verdicts
+    recorder.add(row(item))
+
+    monkeypatch.setattr(recorder, "_write", real_write)
+    assert recorder.flush() == 2
+    assert stored(engine, item) == 2 and recorder.pending(item.id) == []
+
+
+def test_a_database_down_for_long_cannot_exhaust_memory(engine, item, caplog):
+    recorder = ScanRecorder(engine, interval=NEVER, max_pending=3)
+    times = [utcnow() + dt.timedelta(seconds=n) for n in range(5)]
+    with caplog.at_level(logging.WARNING):
+        for at in times:
+            recorder.add(row(item, at=at))
+    assert "scans dropped" in caplog.text
+    assert [at for _, at in recorder.pending(item.id)] == times[2:]  # the newest three
+    assert recorder.flush() == 3
+    recorder.close()
+
+
+def test_the_verdict_counts_scans_not_yet_written(engine, recorder, item):
+    rules = scans.SuspicionRules(window=dt.timedelta(hours=72), max_scans=4, max_clients=6)
+    earlier = utcnow() - dt.timedelta(hours=1)
+    with make_sessionmaker(engine)() as session:
+        scans.record_scan(session, item, Verdict.genuine, "a", "en", None, secret="s")
+        session.commit()
+        for _ in range(2):
+            recorder.add(row(item, at=earlier))
+        pending = recorder.pending(item.id)
+        check = scans.check_scan(session, item, "h", rules, pending=pending)
+        assert check.scan_count == 4 and check.verdict is Verdict.genuine
+        recorder.add(row(item))
+        check = scans.check_scan(session, item, "h", rules, pending=recorder.pending(item.id))
+        assert check.scan_count == 5 and check.reasons == ("many_scans",)
+
+
+def test_first_scan_time_comes_from_pending_scans_when_none_is_stored(engine, recorder, item):
+    earlier = utcnow() - dt.timedelta(minutes=5)
+    recorder.add(row(item, at=earlier))
+    with make_sessionmaker(engine)() as session:
+        check = scans.check_scan(
+            session, item, "h", scans.SuspicionRules(), pending=recorder.pending(item.id)
+        )
+    assert check.first_scanned_at == earlier and check.scan_count == 2

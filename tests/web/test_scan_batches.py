@@ -1,0 +1,72 @@
+"""The scan page with scans written in batches (the service's default), end to end."""
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import factories
+from tests.web.test_scan_page import JSON
+from trace.config import Config
+from trace.db import make_sessionmaker
+from trace.scans.models import Scan
+from web.app import create_app
+from web.scan import RECORDER
+
+
+@pytest.fixture
+def batched(fresh_database_url, tmp_path):
+    config = Config(
+        database_url=fresh_database_url,
+        public_base_url="https://trace.example.com",
+        secret_key="test-secret",
+        instance_path=tmp_path,
+        scan_batch_seconds=3600,  # the test flushes by hand
+        suspicious_max_scans=2,
+    )
+    app = create_app(config)
+    yield app
+    app.extensions[RECORDER].close()
+    app.extensions["trace"].engine.dispose()
+
+
+@pytest.fixture
+def code(batched):
+    with make_sessionmaker(batched.extensions["trace"].engine)() as session:
+        item = factories.make_item(session)
+        session.commit()
+        return item.code
+
+
+def stored(app) -> int:
+    with app.extensions["trace"].engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(Scan))
+
+
+def test_scans_count_at_once_and_are_stored_in_a_batch(batched, code):
+    client = batched.test_client()
+    answers = [client.get(f"/s/{code}", headers=JSON).get_json() for _ in range(3)]
+    assert [answer["scans"]["count"] for answer in answers] == [1, 2, 3]
+    # More scans than the rule allows: suspicious before any of them is stored.
+    assert [answer["verdict"] for answer in answers] == ["genuine", "genuine", "suspicious"]
+    assert stored(batched) == 0
+    assert batched.extensions[RECORDER].flush() == 3
+    assert stored(batched) == 3
+    assert client.get(f"/s/{code}", headers=JSON).get_json()["scans"]["count"] == 4
+
+
+def test_unknown_codes_are_recorded_too(batched):
+    client = batched.test_client()
+    assert client.get("/s/0000000000000000A", headers=JSON).status_code in (400, 404)
+    assert batched.extensions[RECORDER].flush() == 1
+
+
+def test_head_requests_are_not_scans(batched, code):
+    assert batched.test_client().head(f"/s/{code}", headers=JSON).status_code == 200
+    assert batched.extensions[RECORDER].flush() == 0
+
+
+def test_no_recorder_when_scans_are_written_in_their_requests(config, connection):
+    app = create_app(config.with_overrides(scan_batch_seconds=0))
+    try:
+        assert RECORDER not in app.extensions
+    finally:
+        app.extensions["trace"].engine.dispose()

@@ -1,0 +1,152 @@
+"""Scans written in batches, off the request path.
+
+Every view of a scan page is a scan to record, and a write transaction of its own costs a
+scan page about a third of its time (BEGIN IMMEDIATE, the INSERT, the commit; on SQLite
+each writer also waits its turn at the one write lock). The page only needs the scan to be
+counted, not written before it answers. So the page hands its row to the recorder, and
+a background thread writes what has gathered every `interval` seconds, in one transaction
+with one executemany.
+
+What that gives up, and what keeps it honest:
+* A scan reaches the table up to `interval` seconds after its page was served. The
+  verdict of the next scan of the same unit in this process still counts it: `pending`
+  answers with the scans not yet written (another worker process sees it once written).
+* A process that is killed outright loses the scans of its last interval; a process that
+  exits normally (gunicorn's graceful stop, the end of a CLI run) writes them first.
+* A failed write (database locked for longer than the busy timeout, a lost PostgreSQL
+  connection) keeps the rows for the next attempt; past `max_pending` rows the oldest
+  are dropped with a warning, so a database that stays down cannot exhaust memory.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import logging
+import os
+import threading
+import weakref
+from collections import defaultdict
+
+from sqlalchemy import Engine
+
+from trace.scans.services import write_scans
+
+log = logging.getLogger(__name__)
+
+# A scan as the recorder holds it: services.scan_row.
+ScanRow = dict
+
+
+class ScanRecorder:
+    """Gathers scan rows and writes them in batches from a thread of its own."""
+
+    def __init__(self, engine: Engine, interval: float = 0.5, max_pending: int = 100_000):
+        self.engine = engine
+        # trace_write: on SQLite each batch queues for the write lock (trace.db).
+        self._writer = engine.execution_options(trace_write=True)
+        self.interval = interval
+        self.max_pending = max_pending
+        self._lock = threading.Lock()
+        self._rows: list[ScanRow] = []
+        # The scans of each item not yet committed: waiting, and in the write under way.
+        self._waiting: dict[int, list[tuple[str, dt.datetime]]] = defaultdict(list)
+        self._writing: dict[int, list[tuple[str, dt.datetime]]] = {}
+        self._wake = threading.Event()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._write_lock = threading.Lock()  # one batch at a time: thread, flush or close
+
+    def add(self, row: ScanRow) -> None:
+        """Take one scan to write; returns at once."""
+        with self._lock:
+            self._rows.append(row)
+            if row["item_id"] is not None:
+                self._waiting[row["item_id"]].append((row["client_hash"], row["scanned_at"]))
+            if len(self._rows) > self.max_pending:
+                self._drop_oldest(len(self._rows) - self.max_pending)
+        if self._pid != os.getpid():
+            self._start()
+
+    def pending(self, item_id: int) -> list[tuple[str, dt.datetime]]:
+        """The scans of `item_id` taken but not yet committed: (client hash, time) each."""
+        with self._lock:
+            return [*self._writing.get(item_id, ()), *self._waiting.get(item_id, ())]
+
+    def flush(self) -> int:
+        """Write every scan taken so far, now; the number written."""
+        with self._write_lock:
+            with self._lock:
+                rows, self._rows = self._rows, []
+                self._writing, self._waiting = self._waiting, defaultdict(list)
+            if not rows:
+                return 0
+            try:
+                self._write(rows)
+            except Exception as error:  # kept for the next attempt; the pages go on
+                log.warning("%d scans not written yet: %s", len(rows), error)
+                self._put_back(rows)
+                return 0
+            finally:
+                with self._lock:
+                    self._writing = {}
+            return len(rows)
+
+    def close(self) -> None:
+        """Stop the thread and write what is left (at exit, and when an app is dropped)."""
+        self._stopped = True
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
+        self.flush()
+
+    # --- inside ---------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            # A forked worker inherits no running thread: each process starts its own.
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="scan-recorder", daemon=True)
+            self._thread.start()
+        # Weakly held, so an app (a test's) that is dropped takes its recorder with it.
+        atexit.register(_close_at_exit, weakref.ref(self))
+
+    def _run(self) -> None:
+        while not self._stopped:
+            self._wake.wait(self.interval)
+            if self._stopped:
+                return
+            self.flush()
+
+    def _write(self, rows: list[ScanRow]) -> None:
+        with self._writer.begin() as connection:
+            write_scans(connection, rows)
+
+    def _put_back(self, rows: list[ScanRow]) -> None:
+        with self._lock:
+            self._rows[:0] = rows
+            for item_id, scans in self._writing.items():
+                self._waiting[item_id][:0] = scans
+            if len(self._rows) > self.max_pending:
+                self._drop_oldest(len(self._rows) - self.max_pending)
+
+    def _drop_oldest(self, count: int) -> None:
+        """Called with the lock held."""
+        dropped, self._rows = self._rows[:count], self._rows[count:]
+        for row in dropped:
+            scans = self._waiting.get(row["item_id"])
+            if scans:
+                scans.pop(0)
+                if not scans:
+                    del self._waiting[row["item_id"]]
+        log.warning("%d scans dropped: the database has not taken them in time", count)
+
+
+def _close_at_exit(reference: weakref.ref) -> None:
+    recorder = reference()
+    if recorder is not None:
+        recorder.close()
