@@ -13,7 +13,9 @@ from web.i18n import init_i18n
 from web.ratelimit import init_rate_limits
 from web.scan import init_scans
 from web.security import add_security_headers
+from web.sessions import NoSessionInterface
 from web.static import init_static_versions
+from web.templating import TraceEnvironment
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
@@ -21,6 +23,8 @@ def create_app(config: Config | dict | None = None) -> Flask:
     if not isinstance(config, Config):
         config = Config.from_env().with_overrides(**(config or {}))
     app = Flask(__name__, instance_path=str(config.instance_path))
+    app.jinja_environment = TraceEnvironment
+    app.session_interface = NoSessionInterface()
     app.config.update(
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=config.max_body_bytes,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 from flask import Flask, jsonify, make_response, render_template, request
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_accept_header
 
 from trace.errors import DomainError
 
@@ -36,8 +39,15 @@ def prefers_html() -> bool:
 
     JSON first: on a tie (*/*, no Accept header) a program is asking, not a browser.
     """
+    return _accepts_html_first(request.headers.get("Accept", ""))
+
+
+@lru_cache(maxsize=256)
+def _accepts_html_first(accept: str) -> bool:
+    # Browsers send a handful of distinct Accept headers, and parsing one costs a scan
+    # page more than its limit check: each is parsed once.
     offers = ["application/json", "text/html"]
-    return request.accept_mimetypes.best_match(offers) == "text/html"
+    return parse_accept_header(accept, MIMEAccept).best_match(offers) == "text/html"
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None):

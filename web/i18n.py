@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask, current_app, g, redirect, request
 from markupsafe import Markup
 
+from web.templating import LocalizedLoader
 from web.translations import EN, LANGUAGES, MESSAGES, ZH
 
 COOKIE = "trace_lang"
@@ -39,10 +42,28 @@ def negotiate(chosen: str | None, accept_language) -> str:
     return EN
 
 
+# The language and zone of the page being rendered (render_page sets them), so that the
+# dozen dates and times a page formats do not each look them up in the request again.
+_rendering: ContextVar[tuple[str, ZoneInfo] | None] = ContextVar("rendering", default=None)
+
+
 def current_language() -> str:
+    rendering = _rendering.get()
+    if rendering is not None:
+        return rendering[0]
     if "language" not in g:
         g.language = negotiate(request.cookies.get(COOKIE), request.accept_languages)
     return g.language
+
+
+@contextmanager
+def rendering(language: str):
+    """Within the block, pages format for `language` and the display zone."""
+    token = _rendering.set((language, display_zone()))
+    try:
+        yield
+    finally:
+        _rendering.reset(token)
 
 
 @lru_cache(maxsize=len(LANGUAGES))
@@ -87,6 +108,9 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def display_zone() -> ZoneInfo:
+    rendering = _rendering.get()
+    if rendering is not None:
+        return rendering[1]
     return _zone(current_app.config["TRACE"].display_timezone)
 
 
@@ -182,6 +206,8 @@ def choose(language: str):
 
 
 def init_i18n(app: Flask) -> None:
+    # Templates rendered as "@<language>/<name>" have their fixed messages written in.
+    app.jinja_env.loader = LocalizedLoader(app.jinja_env.loader, messages)
     app.jinja_env.globals.update(
         t=t, t_count=t_count, current_language=current_language, switch_url=switch_url
     )

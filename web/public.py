@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import make_response, render_template, request, url_for
 
-from web.i18n import current_language, messages, t, translator
+from web.i18n import current_language, messages, rendering, t, translator
+from web.templating import localized_name
 
 
 def render_page(template: str, status: int = 200, **context):
@@ -12,10 +13,13 @@ def render_page(template: str, status: int = 200, **context):
     by what the reader accepts, their language and their language cookie."""
     # The reader's messages, bound once, shadow the globals m and t (included templates
     # see them too).
+    # The template is rendered in its version for the reader's language (web/templating.py).
     language = current_language()
     context.setdefault("m", messages(language))
     context.setdefault("t", translator(language))
-    response = make_response(render_template(template, **context), status)
+    with rendering(language):
+        html = render_template(localized_name(language, template), **context)
+    response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"
     response.vary.update(("Accept", "Accept-Language", "Cookie"))
     return response

@@ -1,23 +1,37 @@
-"""Rate limits per client on the public endpoints (Flask-Limiter).
+"""Rate limits per client on the public endpoints, counted by the `limits` library.
 
-One limiter per app, so each app (and each test) counts on its own. Scans share one
-budget per client across the public read endpoints; complaint posts have their own,
-much smaller one. Storage is memory by default (per process), Redis when
-TRACE_RATELIMIT_STORAGE names it, so that all workers count together.
+Scans share one budget per client across the public read endpoints; complaint posts have
+their own, much smaller one. Counters live in memory by default (per process), in Redis
+when TRACE_RATELIMIT_STORAGE names it, so that all workers count together. A client over
+its budget gets a friendly 429 page (or the JSON error shape) with Retry-After.
+
+Why `limits` itself and not Flask-Limiter, its Flask extension: Flask-Limiter runs a
+hook before every request of the app, API included, that works out which of its limits
+apply (exemptions, blueprints, defaults, meta limits), then again in each limited view;
+that cost a scan page some 0.13 ms of its budget of about 0.7 (bench/scan.py). Our needs
+are one fixed-window check per client and scope, on a few views: the same storages and
+strategy, with the lookup done once, when the app is built.
+
+A storage that fails (Redis down) must not take the public pages with it: counting goes
+on in memory, and the storage is tried again after a pause.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import time
 
-from flask import Flask, current_app, jsonify
-from flask_limiter import Limiter
-from flask_limiter.errors import RateLimitExceeded
-from flask_limiter.util import get_remote_address
-from limits.storage import MemoryStorage
+from flask import Flask, jsonify, request
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
 
 from trace.config import Config
 from web.errors import prefers_html, wants_json
+
+log = logging.getLogger(__name__)
 
 # Endpoints a customer's phone reads: scan pages, Digital Link resolution, tracking.
 SCAN_ENDPOINTS = (
@@ -30,6 +44,7 @@ SCAN_ENDPOINTS = (
     "resolver.digital_link_view",
 )
 COMPLAINT_ENDPOINTS = ("scan.submit_report",)
+EXTENSION = "trace_limiter"
 
 
 class SweptMemoryStorage(MemoryStorage):
@@ -56,50 +71,91 @@ class SweptMemoryStorage(MemoryStorage):
             self._MemoryStorage__expire_events()
 
 
-def init_rate_limits(app: Flask, config: Config) -> Limiter:
-    """Wrap the public endpoints' views with this app's limits; returns the limiter."""
-    storage = config.ratelimit_storage
-    if storage.startswith("memory://"):
-        storage = storage.replace("memory://", "trace-memory://", 1)
-    limiter = Limiter(
-        get_remote_address,
-        app=app,
-        storage_uri=storage,
-        strategy="fixed-window",
-        # A broken Redis must not take the public pages down with it.
-        swallow_errors=True,
-        in_memory_fallback_enabled=True,
-    )
-    _limit(app, limiter, SCAN_ENDPOINTS, config.ratelimit_scans, "scans")
-    _limit(app, limiter, COMPLAINT_ENDPOINTS, config.ratelimit_complaints, "complaints")
+class RateLimits:
+    """Fixed-window counters per (scope, client) in one storage, with a memory fallback."""
+
+    RETRY_STORAGE_SECONDS = 30.0
+
+    def __init__(self, storage_uri: str):
+        self.storage = make_storage(storage_uri)
+        self._counter = FixedWindowRateLimiter(self.storage)
+        self._fallback: FixedWindowRateLimiter | None = None
+        self._retry_storage_at = 0.0
+
+    def breached(self, limits: list[RateLimitItem], scope: str, client: str):
+        """Count one request of `client` against each of `limits` in `scope`; the first
+        limit it goes over, with the seconds until that window ends, or None."""
+        counter = self._counter_now()
+        try:
+            return _first_breach(counter, limits, scope, client)
+        except Exception as error:  # a storage down: count in memory meanwhile
+            if counter is self._fallback:
+                raise
+            log.warning("rate limit storage failed (%s); counting in memory", error)
+            self._fallback = self._fallback or FixedWindowRateLimiter(SweptMemoryStorage())
+            self._retry_storage_at = time.monotonic() + self.RETRY_STORAGE_SECONDS
+            return _first_breach(self._fallback, limits, scope, client)
+
+    def guard(self, view, limits: list[RateLimitItem], scope: str):
+        """`view`, answering 429 to a client over any of `limits` in `scope`."""
+
+        @functools.wraps(view)
+        def limited(*args, **kwargs):
+            breach = self.breached(limits, scope, request.remote_addr or "-")
+            if breach is not None:
+                limit, retry_after = breach
+                raise TooManyRequests(f"at most {limit}", retry_after=retry_after)
+            return view(*args, **kwargs)
+
+        return limited
+
+    def _counter_now(self) -> FixedWindowRateLimiter:
+        if self._fallback is None or time.monotonic() >= self._retry_storage_at:
+            return self._counter
+        return self._fallback
+
+
+def _first_breach(counter: FixedWindowRateLimiter, limits, scope: str, client: str):
+    for limit in limits:
+        if not counter.hit(limit, scope, client):
+            reset_at = counter.get_window_stats(limit, scope, client).reset_time
+            return limit, max(1, int(reset_at - time.time()))
+    return None
+
+
+def make_storage(uri: str) -> Storage:
+    """The counters' storage: "memory://" (this process) or any `limits` storage URI,
+    such as redis://host:6379/0."""
+    if uri.startswith("memory://"):
+        return SweptMemoryStorage()
+    return storage_from_string(uri)
+
+
+def init_rate_limits(app: Flask, config: Config) -> RateLimits:
+    """Wrap the public endpoints' views with this app's limits; returns the limits."""
+    limits = RateLimits(config.ratelimit_storage)
+    _limit(app, limits, SCAN_ENDPOINTS, config.ratelimit_scans, "scans")
+    _limit(app, limits, COMPLAINT_ENDPOINTS, config.ratelimit_complaints, "complaints")
     app.register_error_handler(429, _too_many_requests)
-    app.extensions["trace_limiter"] = limiter
-    return limiter
+    app.extensions[EXTENSION] = limits
+    return limits
 
 
-def _limit(app: Flask, limiter: Limiter, endpoints, limits: str, scope: str) -> None:
-    if not limits.strip():
+def _limit(app: Flask, limits: RateLimits, endpoints, spec: str, scope: str) -> None:
+    items = parse_many(spec) if spec.strip() else []
+    if not items:
         return
-    shared = limiter.shared_limit(limits, scope=scope)
     for endpoint in endpoints:
-        app.view_functions[endpoint] = shared(app.view_functions[endpoint])
+        app.view_functions[endpoint] = limits.guard(app.view_functions[endpoint], items, scope)
 
 
-def _too_many_requests(error: RateLimitExceeded):
+def _too_many_requests(error: TooManyRequests):
     from web.public import render_error  # the public pages import this module's users
 
-    headers = {"Retry-After": str(_retry_after())}
+    retry_after = getattr(error, "retry_after", None) or 60
+    headers = {"Retry-After": str(int(retry_after))}
     if wants_json() or not prefers_html():
         message = f"too many requests ({error.description}); try again later"
         body = {"error": {"code": "rate_limited", "message": message, "fields": {}}}
         return jsonify(body), 429, headers
     return render_error(429, "error.rate_limited", "error.rate_limited.text"), headers
-
-
-def _retry_after() -> int:
-    """Seconds until the breached window resets (a minute if that cannot be told)."""
-    limiter = current_app.extensions.get("trace_limiter")
-    breached = limiter.current_limit if limiter is not None else None
-    if breached is None:
-        return 60
-    return max(1, int(breached.reset_at - time.time()))

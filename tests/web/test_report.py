@@ -4,6 +4,7 @@ import io
 import re
 import threading
 import time
+import uuid
 
 import pytest
 from PIL import Image
@@ -17,6 +18,9 @@ from trace.complaints import services as complaints
 from trace.complaints.models import Complaint, ComplaintStatus
 from web.app import create_app
 from web.ratelimit import SweptMemoryStorage
+
+# The Redis server the service's machines run beside PostgreSQL; database 15 is the tests'.
+REDIS = "redis://127.0.0.1:6379/15"
 
 DESCRIPTION = "The kettle does not switch off after boiling."
 
@@ -348,7 +352,7 @@ def test_memory_counts_need_no_thread_per_hit(app):
     from limits import parse
     from limits.strategies import FixedWindowRateLimiter
 
-    storage = app.extensions["trace_limiter"]._storage
+    storage = app.extensions["trace_limiter"].storage
     assert isinstance(storage, SweptMemoryStorage)
     limiter = FixedWindowRateLimiter(storage)
     threads = threading.active_count()
@@ -367,3 +371,36 @@ def test_memory_counts_expire_and_are_swept():
     storage._next_sweep = 0  # as if a minute had passed
     storage.incr("new", expiry=60)
     assert "stale" not in storage.storage and storage.get("new") == 1
+
+
+def limited_app(config, connection, **overrides):
+    app = create_app(config.with_overrides(ratelimit_scans="3 per minute", **overrides))
+    app.extensions["trace"].sessionmaker = _test_sessions(connection)
+    return app
+
+
+def test_workers_count_together_in_redis(config, connection, item):
+    # Two apps on one Redis are two worker processes: a client's scans add up across them.
+    apps = [limited_app(config, connection, ratelimit_storage=REDIS) for _ in range(2)]
+    client = {"REMOTE_ADDR": f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"}
+    first, second = (app.test_client() for app in apps)
+    try:
+        assert first.get(f"/s/{item.code}", headers=EN, environ_base=client).status_code == 200
+        assert second.get(f"/s/{item.code}", headers=EN, environ_base=client).status_code == 200
+        assert first.get(f"/s/{item.code}", headers=EN, environ_base=client).status_code == 200
+        assert second.get(f"/s/{item.code}", headers=EN, environ_base=client).status_code == 429
+    finally:
+        for app in apps:
+            app.extensions["trace"].engine.dispose()
+
+
+def test_a_storage_that_is_down_leaves_the_pages_up_and_limited(config, connection, item, caplog):
+    app = limited_app(config, connection, ratelimit_storage="redis://127.0.0.1:1/0")
+    client = app.test_client()
+    try:
+        with caplog.at_level("WARNING"):
+            statuses = [client.get(f"/s/{item.code}", headers=EN).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]  # counted in memory meanwhile
+        assert "counting in memory" in caplog.text
+    finally:
+        app.extensions["trace"].engine.dispose()

@@ -1,0 +1,97 @@
+"""Jinja as the public pages use it: the same templates, rendered for less.
+
+A scan page is rendered on every scan, and rendering was half of its time (bench/scan.py).
+Two things made it dear, and both are taken care of here, once, instead of in every
+template:
+
+* `view.product.name` on a dict: Jinja tries the attribute first and the key only after
+  an AttributeError, so each lookup raised and caught an exception. TraceEnvironment
+  tries a plain dict's key first (a missing key, and the dict's own methods such as
+  `.items`, still go the usual way).
+* Some sixty fixed messages a page, each looked up, escaped and joined per request.
+  LocalizedLoader serves each template once per language ("@zh-CN/public/scan.html") with
+  its fixed messages written in as text, escaped once, when the template is compiled.
+  Messages with placeholders, and everything else, stay expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from flask.templating import Environment
+from jinja2 import BaseLoader, TemplateNotFound
+from markupsafe import escape
+
+PREFIX = "@"
+# {{ m["key"] }} or {{ m['key'] }}: a fixed message, written into the template.
+_MESSAGE = re.compile(r"""\{\{-?\s*m\[(["'])([A-Za-z0-9_.]+)\1\]\s*-?\}\}""")
+# The templates a template extends or includes, by a literal name.
+_REFERENCE = re.compile(r"""(\{%-?\s*(?:extends|include|import|from)\s+)(["'])([^"']+)\2""")
+_CURRENT_LANGUAGE = re.compile(r"current_language\(\)")
+_JINJA_SYNTAX = ("{{", "{%", "{#", "}}", "%}", "#}")
+# What a dict has as attributes (.items, .get): these stay its methods, as in plain Jinja,
+# even for a dict with such a key (a JSON schema's "items").
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class TraceEnvironment(Environment):
+    """Flask's Jinja environment, reading a plain dict's keys before its attributes."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+def localized_name(language: str, template: str) -> str:
+    """The name under which `template` is served with `language`'s messages written in."""
+    return f"{PREFIX}{language}/{template}"
+
+
+class LocalizedLoader(BaseLoader):
+    """Wraps an app's loader; "@<language>/<name>" is <name> with fixed messages written in.
+
+    `messages(language)` gives a language's messages; a name without the prefix, or with
+    a language `messages` does not know, is passed on (or not found) as it is.
+    """
+
+    def __init__(self, loader: BaseLoader, messages: Callable[[str], dict[str, str]]):
+        self.loader = loader
+        self.messages = messages
+
+    def get_source(self, environment, template):
+        if not template.startswith(PREFIX):
+            return self.loader.get_source(environment, template)
+        language, _, name = template[len(PREFIX) :].partition("/")
+        try:
+            texts = self.messages(language)
+        except KeyError:
+            raise TemplateNotFound(template) from None
+        source, filename, uptodate = self.loader.get_source(environment, name)
+        return localize(source, language, texts), filename, uptodate
+
+    def list_templates(self):
+        return self.loader.list_templates()
+
+
+def localize(source: str, language: str, texts: dict[str, str]) -> str:
+    """`source` with its fixed messages in `language` written in, escaped, and the
+    templates it refers to by name localized too."""
+
+    def message(match: re.Match) -> str:
+        text = texts.get(match.group(2))
+        if text is None or any(mark in text for mark in _JINJA_SYNTAX):
+            return match.group(0)  # left to the template, which reports a missing key
+        return str(escape(text))
+
+    def reference(match: re.Match) -> str:
+        keyword, quote, name = match.groups()
+        return f"{keyword}{quote}{localized_name(language, name)}{quote}"
+
+    source = _MESSAGE.sub(message, source)
+    source = _REFERENCE.sub(reference, source)
+    return _CURRENT_LANGUAGE.sub(repr(language), source)
