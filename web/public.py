@@ -25,6 +25,15 @@ def render_page(template: str, status: int = 200, **context):
     return response
 
 
+def render_fragment(template: str, **context) -> str:
+    """Part of a public page, in the reader's language (render_page renders whole pages)."""
+    language = current_language()
+    context.setdefault("m", messages(language))
+    context.setdefault("t", translator(language))
+    with rendering(language):
+        return render_template(localized_name(language, template), **context)
+
+
 def render_error(status: int, title_key: str, text_key: str, back: str | None = None, **values):
     """A public error page in the reader's language, with a way back."""
     return render_page(

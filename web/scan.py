@@ -17,9 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app, jsonify, redirect, request, url_for
+from markupsafe import Markup
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -32,10 +36,10 @@ from trace.scans import services as scans
 from trace.scans import story
 from trace.scans.recorder import ScanRecorder
 from web import csrf
-from web.database import get_session
+from web.database import get_session, state
 from web.errors import error_response, prefers_html
 from web.i18n import current_language, display_zone, format_number, t
-from web.public import render_error, render_page
+from web.public import render_error, render_fragment, render_page
 
 bp = Blueprint("scan", __name__)
 log = logging.getLogger(__name__)
@@ -61,25 +65,68 @@ def scan_page(code: str):
         return _no_store(jsonify(story.jsonable(view)))
     if view is None:
         return _unknown_page(code)
-    return render_page("public/scan.html", view=view, form=ReportForm(), limits=_limits())
+    return render_page("public/scan.html", view=view, report_form=_blank_report_form(view["code"]))
+
+
+# The blank complaint form reads the same for every reader of a language but for the
+# code it posts to and its CSRF token: it is rendered once per language with these
+# stand-ins (letters only: nothing escapes or quotes them), filled in per page.
+_CODE_STAND_IN = "zqzcodezqz"
+_TOKEN_STAND_IN = "zqztokenzqz"
+BLANK_FORMS = "trace_blank_report_forms"
+
+
+def _blank_report_form(code: str) -> Markup:
+    """The complaint form of the scan page of `code`, as a customer first sees it."""
+    forms = current_app.extensions.setdefault(BLANK_FORMS, {})
+    key = (current_language(), request.script_root)
+    form = forms.get(key)
+    if form is None:
+        form = render_fragment(
+            "public/_report_form.html",
+            form=ReportForm(),
+            limits=_limits(),
+            report_code=_CODE_STAND_IN,
+            csrf_token=lambda: _TOKEN_STAND_IN,
+        )
+        if not current_app.jinja_env.auto_reload:  # templates being edited: render anew
+            forms[key] = form
+    # A code comes from the database and a token is hex: neither needs escaping.
+    return Markup(form.replace(_CODE_STAND_IN, code).replace(_TOKEN_STAND_IN, csrf.csrf_token()))
 
 
 def _scan(code: str) -> dict | None:
     """Judge and record this scan; the public view of the item, or None if unknown."""
-    session, config, now = get_session(), _config(), utcnow()
+    config, now = _config(), utcnow()
     recorder = current_app.extensions.get(RECORDER)
-    item = scans.find_scanned_item(session, code)
     client_hash = scans.hash_client_address(config.secret_key, request.remote_addr)
-    pending = recorder.pending(item.id) if recorder is not None and item is not None else ()
-    check = scans.check_scan(session, item, client_hash, _rules(config), now, pending)
-    view = None
-    if item is not None:
-        view = story.public_scan_view(session, check, now, display_zone())
-    # End the read transaction first: a write below then holds SQLite's lock briefly.
-    session.commit()
+    with _reading() as connection:
+        item = scans.find_scanned_item(connection, code)
+        pending = recorder.pending(item.id) if recorder is not None and item is not None else ()
+        check = scans.check_scan(connection, item, client_hash, _rules(config), now, pending)
+        view = None
+        if item is not None:
+            view = story.public_scan_view(connection, check, now, display_zone())
+    # The read transaction has ended: a write below then holds SQLite's lock briefly.
     if request.method == "GET":  # HEAD is a link checker, not a person
         _record(check, config, now, recorder)
     return view
+
+
+@contextmanager
+def _reading() -> Iterator[Connection]:
+    """A connection for the page's reads, in one transaction (one view of the data).
+
+    A plain connection, not the request's ORM session: the page only reads through
+    compiled statements, and a session's own bookkeeping cost it as much as two of them.
+    Sessions bound to one connection (the tests' rolled-back one) are read through it.
+    """
+    bind = state().sessionmaker.kw["bind"]
+    if isinstance(bind, Connection):
+        yield bind
+        return
+    with bind.connect() as connection, connection.begin():
+        yield connection
 
 
 def _record(

@@ -1,13 +1,16 @@
 """Jinja as the public pages use it: the same templates, rendered for less.
 
 A scan page is rendered on every scan, and rendering was half of its time (bench/scan.py).
-Two things made it dear, and both are taken care of here, once, instead of in every
+Three things made it dear, and all are taken care of here, once, instead of in every
 template:
 
 * `view.product.name` on a dict: Jinja tries the attribute first and the key only after
   an AttributeError, so each lookup raised and caught an exception. TraceEnvironment
   tries a plain dict's key first (a missing key, and the dict's own methods such as
   `.items`, still go the usual way).
+* Every call in a template (t(...), url_for(...)) went through Context.call, which asks
+  each callable anew whether it wants the context; TraceContext calls plain functions
+  and methods straight away.
 * Some sixty fixed messages a page, each looked up, escaped and joined per request.
   LocalizedLoader serves each template once per language ("@zh-CN/public/scan.html") with
   its fixed messages written in as text, escaped once, when the template is compiled.
@@ -18,9 +21,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from types import FunctionType, MethodType
 
 from flask.templating import Environment
 from jinja2 import BaseLoader, TemplateNotFound
+from jinja2.runtime import Context
 from markupsafe import escape
 
 PREFIX = "@"
@@ -35,8 +40,30 @@ _JINJA_SYNTAX = ("{{", "{%", "{#", "}}", "%}", "#}")
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
+class TraceContext(Context):
+    """Jinja's context, calling plain functions and methods without asking each time
+    whether they want the context passed (Jinja asks at every call: a page makes dozens)."""
+
+    def call(__self, __obj, *args, **kwargs):
+        kind = type(__obj)
+        if kind is FunctionType or kind is MethodType:
+            function = __obj if kind is FunctionType else __obj.__func__
+            if "jinja_pass_arg" not in function.__dict__:  # where pass_context marks it
+                kwargs.pop("_block_vars", None)
+                kwargs.pop("_loop_vars", None)
+                try:
+                    return __obj(*args, **kwargs)
+                except StopIteration:
+                    return __self.environment.undefined(
+                        "value was undefined because a callable raised a StopIteration"
+                    )
+        return super().call(__obj, *args, **kwargs)
+
+
 class TraceEnvironment(Environment):
     """Flask's Jinja environment, reading a plain dict's keys before its attributes."""
+
+    context_class = TraceContext
 
     def getattr(self, obj, attribute):
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:

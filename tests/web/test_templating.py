@@ -74,3 +74,25 @@ def test_the_app_keeps_no_cookie_session(app):
             flask.session["user"] = "x"
     response = app.test_client().get("/s/0000000000000000A")
     assert "session" not in response.headers.get("Set-Cookie", "")
+
+
+def test_calls_pass_the_context_only_to_what_asks_for_it():
+    from jinja2 import pass_context
+
+    @pass_context
+    def page_name(context):
+        return context["name"]
+
+    class Greeter:
+        def greet(self, who, **kwargs):
+            return f"hi {who}"
+
+    def stops():
+        raise StopIteration
+
+    env = TraceEnvironment(flask.Flask(__name__), autoescape=True)
+    template = env.from_string(
+        "{{ page_name() }}|{{ g.greet('you') }}|{{ plain(2) }}|{{ stops() is undefined }}"
+    )
+    values = {"page_name": page_name, "g": Greeter(), "plain": lambda n: n * 2, "stops": stops}
+    assert template.render(name="scan", **values) == "scan|hi you|4|True"

@@ -41,7 +41,7 @@ class CompiledQuery:
         Getting the connection from a session costs as much as a statement: callers that
         run several take it once and pass the connection.
         """
-        connection = source.connection() if isinstance(source, Session) else source
+        connection = connection_of(source)
         sql, order, defaults = self._for(connection.dialect)
         values = {**defaults, **params}
         cursor = connection.connection.dbapi_connection.cursor()
@@ -67,6 +67,11 @@ class CompiledQuery:
             order = tuple(compiled.positiontup) if compiled.positional else None
             entry = self._compiled[dialect.name] = (compiled.string, order, defaults)
         return entry
+
+
+def connection_of(source: Session | Connection) -> Connection:
+    """The connection to read on: a session's own (in its transaction), or the one given."""
+    return source.connection() if isinstance(source, Session) else source
 
 
 def utc(value) -> dt.datetime | None:

@@ -28,7 +28,7 @@ from trace.logistics.models import (
 )
 from trace.production.models import Batch, BatchStatus
 from trace.quality.models import Inspection, Measurement, ProcessRecord
-from trace.scans.queries import CompiledQuery, utc
+from trace.scans.queries import CompiledQuery, connection_of, utc
 from trace.scans.services import ScanCheck, ScannedItem
 from trace.service.models import Repair, RepairPart
 
@@ -37,7 +37,7 @@ MAX_PARAMETER_READINGS = 1000
 
 
 def public_scan_view(
-    session: Session, check: ScanCheck, now: dt.datetime, zone: dt.tzinfo = dt.UTC
+    session: Session | Connection, check: ScanCheck, now: dt.datetime, zone: dt.tzinfo = dt.UTC
 ) -> dict:
     """The verdict of a scan and the story of the item it found (`check.item` is set);
     warranty dates are days in `zone`."""
@@ -53,10 +53,10 @@ def public_scan_view(
 
 
 def item_story(
-    session: Session, item: ScannedItem, now: dt.datetime, zone: dt.tzinfo = dt.UTC
+    session: Session | Connection, item: ScannedItem, now: dt.datetime, zone: dt.tzinfo = dt.UTC
 ) -> dict:
     """Everything the public may know about one item; warranty dates are days in `zone`."""
-    connection = session.connection()
+    connection = connection_of(session)
     shipments = _shipments(connection, item)
     return {
         "serial": item.serial,
