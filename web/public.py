@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import make_response, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 
 from web.i18n import current_language, messages, rendering, t, translator
 from web.templating import localized_name
+
+PAGE_HEADERS = (("Cache-Control", "no-store"), ("Vary", "Accept, Accept-Language, Cookie"))
 
 
 def render_page(template: str, status: int = 200, **context):
@@ -19,10 +21,7 @@ def render_page(template: str, status: int = 200, **context):
     context.setdefault("t", translator(language))
     with rendering(language):
         html = render_template(localized_name(language, template), **context)
-    response = make_response(html, status)
-    response.headers["Cache-Control"] = "no-store"
-    response.vary.update(("Accept", "Accept-Language", "Cookie"))
-    return response
+    return current_app.response_class(html, status, PAGE_HEADERS)
 
 
 def render_fragment(template: str, **context) -> str:

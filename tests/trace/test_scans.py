@@ -148,8 +148,22 @@ def test_other_batch_states_are_genuine(session, status):
     assert judge(session, item).verdict is Verdict.genuine
 
 
-@pytest.mark.parametrize("query", [scans.SCAN_TOTALS, scans.LATEST_SCANS])
-def test_suspicion_queries_use_the_item_and_time_index(session, query):
+def test_counts_and_first_time_cover_every_scan_not_only_the_latest(session):
+    item = scans.find_scanned_item(session, factories.make_item(session).code)
+    start = dt.datetime(2026, 11, 1, 8, tzinfo=dt.UTC)
+    for minutes in range(5):
+        at = start + dt.timedelta(minutes=minutes)
+        scans.record_scan(
+            session, item, Verdict.genuine, "::1", "en", None, secret="s", scanned_at=at
+        )
+    rules = scans.SuspicionRules(window=dt.timedelta(days=30), max_scans=2, max_clients=6)
+    check = scans.check_scan(session, item, "h", rules, start + dt.timedelta(hours=1))
+    assert check.scan_count == 6 and check.first_scanned_at == start
+    assert check.reasons == ("many_scans",)
+
+
+def test_the_suspicion_query_uses_the_item_and_time_index(session):
+    query = scans.LATEST_SCANS
     connection = session.connection()
     parameters = query.parameters(connection.dialect, item_id=1, limit=RULES.max_scans)
     assert "ix_scan_item_id_scanned_at" in _plan(

@@ -137,13 +137,17 @@ _ITEM = CompiledQuery(
     .join(Line, Line.id == Batch.line_id)
     .where(Item.code == bindparam("code"))
 )
-# Both walk the (item_id, scanned_at) index; the second stops after max_scans rows, so
-# a code under attack costs no more to judge than any other.
-SCAN_TOTALS = CompiledQuery(
-    select(func.count(), func.min(Scan.scanned_at)).where(Scan.item_id == bindparam("item_id"))
-)
+# The latest scans of an item (up to the limit), each row with the item's scan count and
+# first scan time beside it (computed over all its scans before the limit applies): one
+# walk of the (item_id, scanned_at) index, stopping early for the rows. A code under
+# attack costs no more rows to judge than any other.
 LATEST_SCANS = CompiledQuery(
-    select(Scan.client_hash, Scan.scanned_at)
+    select(
+        Scan.client_hash,
+        Scan.scanned_at,
+        func.count().over().label("total"),
+        func.min(Scan.scanned_at).over().label("first"),
+    )
     .where(Scan.item_id == bindparam("item_id"))
     .order_by(Scan.scanned_at.desc())
     .limit(bindparam("limit"))
@@ -196,11 +200,10 @@ def check_scan(
     if item is None:
         return ScanCheck(None, Verdict.unknown)
     now = now or utcnow()
-    connection = connection_of(session)
-    ((count, first),) = SCAN_TOTALS.rows(connection, item_id=item.id)
+    latest = LATEST_SCANS.rows(connection_of(session), item_id=item.id, limit=rules.max_scans)
+    count, first = (latest[0][2], latest[0][3]) if latest else (0, None)
     since = now - rules.window
-    latest = LATEST_SCANS.rows(connection, item_id=item.id, limit=rules.max_scans)
-    recent = [hashed for hashed, scanned_at in reversed(latest) if utc(scanned_at) >= since]
+    recent = [row[0] for row in reversed(latest) if utc(row[1]) >= since]
     recent += [hashed for hashed, scanned_at in pending if scanned_at >= since]
     reasons = _suspicion_reasons(item, [*recent, client_hash], rules)
     verdict = _verdict(item, reasons)
