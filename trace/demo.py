@@ -88,7 +88,8 @@ BATCHES = [
 
 
 def load_demo(session: Session, instance_path: Path | None = None) -> str:
-    """Load the demo once; returns what was done. A second call changes nothing.
+    """Load the demo once; returns what was done. A second call changes nothing but
+    the copied label's scans, renewed once they have aged out of the suspicion window.
 
     The scan-page stories are a second, separately marked part, so a database that got
     the first part from an older version gets them added on the next call.
@@ -99,6 +100,8 @@ def load_demo(session: Session, instance_path: Path | None = None) -> str:
         summary = _load_catalogue_and_batches(session, instance_path)
     if not demo_story.is_loaded(session):
         summary += "\n" + demo_story.load_stories(session)
+    elif refreshed := demo_story.refresh_copied_label(session):
+        summary += "\n" + refreshed
     return summary
 
 

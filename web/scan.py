@@ -109,7 +109,7 @@ def _scan(code: str) -> dict | None:
             view = story.public_scan_view(connection, check, now, display_zone())
     # The read transaction has ended: a write below then holds SQLite's lock briefly.
     if request.method == "GET":  # HEAD is a link checker, not a person
-        _record(check, config, now, recorder)
+        _record(check, config, now, recorder, client_hash)
     return view
 
 
@@ -130,7 +130,11 @@ def _reading() -> Iterator[Connection]:
 
 
 def _record(
-    check: scans.ScanCheck, config: Config, now: dt.datetime, recorder: ScanRecorder | None
+    check: scans.ScanCheck,
+    config: Config,
+    now: dt.datetime,
+    recorder: ScanRecorder | None,
+    client_hash: str,
 ) -> None:
     row = scans.scan_row(
         check.item,
@@ -140,6 +144,7 @@ def _record(
         request.user_agent.string,
         secret=config.secret_key,
         scanned_at=now,
+        client_hash=client_hash,
     )
     if recorder is not None:
         recorder.add(row)  # written with others in a moment, off this page's path

@@ -1,12 +1,16 @@
 """The `flask --app web.app ...` commands."""
 
+import datetime as dt
+
 from sqlalchemy import select, text
 
 from tests import factories
 from trace.auth.models import ApiKey
 from trace.auth.services import authenticate_api_key
 from trace.catalog.models import Product
+from trace.demo import demo_urls
 from trace.production.models import Item
+from trace.scans.models import Scan
 from web.app import create_app
 
 
@@ -109,3 +113,18 @@ def test_db_upgrade_builds_a_fresh_database(config, tmp_path):
     with app.extensions["trace"].engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM audit_head")) == 1
     app.extensions["trace"].engine.dispose()
+
+
+def test_a_later_demo_load_keeps_the_copied_label_suspicious(app, client, session):
+    assert run(app, "demo", "load").exit_code == 0
+    (_, suspicious_url), *_ = [url for url in demo_urls(session, "") if url[0] == "suspicious"]
+    # Days later: the copied label's scans have left the suspicion window.
+    for scan in session.scalars(select(Scan)):
+        scan.scanned_at -= dt.timedelta(days=5)
+    session.commit()
+    json = {"Accept": "application/json"}
+    assert client.get(suspicious_url, headers=json).get_json()["verdict"] == "genuine"
+    result = run(app, "demo", "load")
+    assert "scanned again" in result.output
+    assert client.get(suspicious_url, headers=json).get_json()["verdict"] == "suspicious"
+    assert "scanned again" not in run(app, "demo", "load").output  # fresh: left alone

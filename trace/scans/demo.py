@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trace.auth.models import Role
@@ -29,7 +29,7 @@ from trace.logistics.models import ShipmentStatus
 from trace.production.models import Batch, Item
 from trace.quality import services as quality
 from trace.quality.models import Inspection, InspectionResult
-from trace.scans.models import Verdict
+from trace.scans.models import Scan, Verdict
 from trace.scans.services import record_scan
 from trace.service import services as service
 from trace.service.models import PartDirection, RepairOutcome
@@ -41,6 +41,7 @@ GENUINE_LOT, RECALLED_LOT = "KT2609A", "RC2608B"
 UNKNOWN_CODE = "0" * 16 + check_character("0" * 16)
 # Keys the demo's client hashes; they only need to be distinct from one another.
 DEMO_SCAN_SECRET = "demo"
+COPIED_LABEL_SCANS = 40
 
 
 def _event_id(name: str) -> uuid.UUID:
@@ -223,9 +224,27 @@ def _kettle_repair(session: Session, kettle: Item, now: dt.datetime) -> None:
     )
 
 
+def refresh_copied_label(session: Session) -> str | None:
+    """Scan the copied label again once its scans have aged: a unit is suspicious only for
+    scans within the window (72 hours by default), and `make run` is run again on later
+    days. Returns what was done, or None when its scans are still fresh."""
+    _, copied = _first_items(session, GENUINE_LOT, 2)
+    now = utcnow().replace(microsecond=0)
+    fresh = session.scalar(
+        select(func.count())
+        .select_from(Scan)
+        .where(Scan.item_id == copied.id, Scan.scanned_at >= now - dt.timedelta(hours=24))
+    )
+    if fresh >= COPIED_LABEL_SCANS:
+        return None
+    _copied_label_scans(session, copied, now)
+    session.flush()
+    return "demo: the copied label was scanned again, so its page stays suspicious"
+
+
 def _copied_label_scans(session: Session, item: Item, now: dt.datetime) -> None:
     """Forty scans from twelve clients within a day: the pattern of a copied label."""
-    for number in range(40):
+    for number in range(COPIED_LABEL_SCANS):
         record_scan(
             session,
             item,

@@ -263,14 +263,18 @@ def scan_row(
     *,
     secret: str,
     scanned_at: dt.datetime | None = None,
+    client_hash: str | None = None,
 ) -> dict:
     """The row of one public scan, with coarse client data only; `secret` keys the hash
-    of the client address. `record_scan` writes it, or a ScanRecorder in a batch."""
+    of the client address (`client_hash`, when the caller has it already). `record_scan`
+    writes it, or a ScanRecorder in a batch."""
+    if client_hash is None:
+        client_hash = hash_client_address(secret, client_address)
     return {
         "item_id": None if item is None else item.id,
         "scanned_at": scanned_at or utcnow(),
         "verdict": verdict,
-        "client_hash": hash_client_address(secret, client_address),
+        "client_hash": client_hash,
         "language": (language or None) and language[:16],
         "user_agent_family": user_agent_family(user_agent),
     }
