@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, and_, or_
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, and_, or_, text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,6 +15,22 @@ from trace.records import TraceRecord
 
 # Exactly one subject: a record is about one item, or about a batch as a whole (sampling).
 ONE_SUBJECT = "(item_id IS NULL) <> (batch_id IS NULL)"
+
+
+def batch_index(table: str) -> Index:
+    """Records of a batch as a whole, by time; item records (nearly all) are left out.
+
+    Only `batch_id = ...` looks a record up by batch, which a NULL never matches: indexing
+    the NULLs of every item record would only make each insert dearer.
+    """
+    only_batches = text("batch_id IS NOT NULL")
+    return Index(
+        f"ix_{table}_batch_id_occurred_at",
+        "batch_id",
+        "occurred_at",
+        sqlite_where=only_batches,
+        postgresql_where=only_batches,
+    )
 
 
 class InspectionResult(enum.Enum):
@@ -28,14 +44,16 @@ class Inspection(TraceRecord, Base):
     __table_args__ = (
         CheckConstraint(ONE_SUBJECT, name="one_subject"),
         Index("ix_inspection_item_id_occurred_at", "item_id", "occurred_at"),
-        Index("ix_inspection_batch_id_occurred_at", "batch_id", "occurred_at"),
+        batch_index("inspection"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"))
     station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
-    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspector.id"), index=True)
+    # Not indexed: inspections are never looked up by inspector, and inspectors are never
+    # deleted (they are deactivated), so no foreign key check needs it either.
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspector.id"))
     occurred_at: Mapped[dt.datetime]
     result: Mapped[InspectionResult] = mapped_column(
         str_enum(InspectionResult, "inspection_result")
@@ -71,7 +89,7 @@ class ProcessRecord(TraceRecord, Base):
     __table_args__ = (
         CheckConstraint(ONE_SUBJECT, name="one_subject"),
         Index("ix_process_record_item_id_occurred_at", "item_id", "occurred_at"),
-        Index("ix_process_record_batch_id_occurred_at", "batch_id", "occurred_at"),
+        batch_index("process_record"),
         Index("ix_process_record_parameter_occurred_at", "parameter", "occurred_at"),
     )
 
