@@ -6,7 +6,8 @@ from flask import g, request
 from sqlalchemy.orm import Session
 
 from api.errors import Unauthorized
-from trace.auth.services import Principal, authenticate_api_key, principal_for_key
+from trace.auth.services import Principal
+from web.database import state
 
 
 def presented_key() -> str | None:
@@ -16,6 +17,17 @@ def presented_key() -> str | None:
     return request.headers.get("X-API-Key")
 
 
+def known_principal() -> Principal | None:
+    """The caller's principal if its key was checked lately (see KeyCache), without a query."""
+    if "principal" in g:
+        return g.principal
+    key_text = presented_key()
+    principal = state().api_keys.known(key_text) if key_text else None
+    if principal is not None:
+        g.principal = principal
+    return principal
+
+
 def current_principal(session: Session) -> Principal:
     """The caller's principal; 401 when the key is missing, unknown or revoked."""
     if "principal" in g:
@@ -23,8 +35,8 @@ def current_principal(session: Session) -> Principal:
     key_text = presented_key()
     if not key_text:
         raise Unauthorized("an API key is required (Authorization: Bearer <key>)")
-    key = authenticate_api_key(session, key_text)
-    if key is None:
+    principal = state().api_keys.principal(session, key_text)
+    if principal is None:
         raise Unauthorized("the API key is unknown or revoked")
-    g.principal = principal_for_key(key)
-    return g.principal
+    g.principal = principal
+    return principal

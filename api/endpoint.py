@@ -15,7 +15,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.auth import current_principal
+from api.auth import current_principal, known_principal
 from api.errors import BadRequest, UnsupportedMediaType
 from api.schemas.compiled import dumper, loader
 from api.schemas.fields import MAX_ID
@@ -121,12 +121,18 @@ def _handle(spec: Endpoint, handler: Callable, path_args: dict):
     _refuse_impossible_ids(path_args)
     session = get_session()
     writes = spec.method != "GET"
-    if writes:
-        begin_write(session)  # before the first query: see trace.db._on_begin
-    principal = None if spec.public else current_principal(session)
+    principal = None if spec.public else known_principal()
+    if principal is None and not spec.public:
+        if writes:
+            begin_write(session)  # before the first query: see trace.db._on_begin
+        principal = current_principal(session)
     if principal is not None:
         require_role(principal, spec.roles)
     call = Call(session, principal, _load_body(spec), _load_query(spec))
+    # A write takes the database's write lock (SQLite: the only one) as late as it can:
+    # with a key known already, not while its body is still arriving or being validated.
+    if writes and not session.in_transaction():
+        begin_write(session)
     try:
         result = _run(spec, handler, call, path_args)
     except IntegrityError as error:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select
+from sqlalchemy import Connection, Table, bindparam, func, insert, literal_column, select
 from sqlalchemy.orm import Session
 
 from trace import codes
@@ -23,7 +24,7 @@ from trace.auth.models import Role
 from trace.auth.services import Principal, require_station
 from trace.bulk import bulk_insert
 from trace.catalog.models import Inspector, Station
-from trace.db import utcnow
+from trace.db import Prepared, utcnow
 from trace.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from trace.production.models import Batch, Item
 from trace.records import void_record
@@ -73,35 +74,89 @@ def lookup(session: Session, column, values: Iterable) -> dict:
 
 
 def lookup_rows(connection: Connection, key, columns: tuple, values: Iterable) -> dict:
-    """Plain rows of `key` and `columns`, keyed by `key`, for all `values`.
+    """Plain rows of `key` and `columns` (named tuples), keyed by `key`, for all `values`.
 
     The light form of `lookup`: no ORM objects (a bulk post refers to thousands of items),
-    and a statement built once, which a single-record post notices.
+    and statements compiled once and sent straight to the driver (trace.db.Prepared).
     """
     values, found = list(values), {}
-    if len(values) == 1:  # IN (...) is rendered anew on every run; = is compiled once
-        rows = connection.execute(_one(key, columns), {"key": values[0]})
-        found.update((row[0], row) for row in rows)
+    if len(values) == 1:
+        statement, shape = _one(key, columns)
+        found.update(
+            (row[0], shape._make(row))
+            for row in statement.execute(connection, {"key": values[0]}).rows
+        )
         return found
-    statement = _many(key, columns)
+    statement, shape = _many(key, tuple(columns))
     for start in range(0, len(values), LOOKUP_CHUNK):
         chunk = values[start : start + LOOKUP_CHUNK]
-        found.update((row[0], row) for row in connection.execute(statement, {"keys": chunk}))
+        # Always LOOKUP_CHUNK values, the last repeated: one statement, compiled once
+        # (SQLAlchemy would render an IN list anew on every run).
+        chunk += chunk[-1:] * (LOOKUP_CHUNK - len(chunk))
+        params = dict(zip(_CHUNK_NAMES, chunk, strict=True))
+        rows = statement.execute(connection, params).rows
+        found.update((row[0], shape._make(row)) for row in rows)
+    return found
+
+
+_CHUNK_NAMES = tuple(f"k{i}" for i in range(LOOKUP_CHUNK))
+
+
+@functools.cache
+def _one(key, columns: tuple) -> tuple:
+    statement = select(key, *columns).where(key == bindparam("key"))
+    return Prepared(statement), _shape(key, columns)
+
+
+@functools.cache
+def _many(key, columns: tuple) -> tuple:
+    keys = [bindparam(name, type_=key.type) for name in _CHUNK_NAMES]
+    return Prepared(select(key, *columns).where(key.in_(keys))), _shape(key, columns)
+
+
+def _shape(key, columns: tuple):
+    return namedtuple("Found", [c.key for c in (key, *columns)])
+
+
+def lookup_each_one(connection: Connection, lookups: Sequence[tuple]) -> list:
+    """For each `(key, columns, value)`: the plain row of `key` and `columns` whose unique
+    `key` equals `value`, or None; all in one statement.
+
+    A post of one record refers to a station, an inspector and an item, and may repeat an
+    earlier post: one statement instead of four, each of which costs more to send than
+    to run.
+    """
+    specs = tuple((key, tuple(columns)) for key, columns, _ in lookups)
+    statement, shapes = _each_one(specs)
+    values = {f"v{i}": value for i, (_, _, value) in enumerate(lookups)}
+    [row], found, start = statement.execute(connection, values).rows, [], 0
+    for shape in shapes:
+        part = row[start : start + len(shape._fields)]
+        found.append(None if part[0] is None else shape._make(part))
+        start += len(shape._fields)
     return found
 
 
 @functools.cache
-def _one(key, columns: tuple):
-    return select(key, *columns).where(key == bindparam("key"))
-
-
-@functools.cache
-def _many(key, columns: tuple):
-    return select(key, *columns).where(key.in_(bindparam("keys", expanding=True)))
+def _each_one(specs: tuple) -> tuple:
+    # SELECT ... FROM (SELECT 1) LEFT JOIN station t0 ON t0.code = :v0 LEFT JOIN ...:
+    # one row whatever is found, each table's columns NULL where nothing matched.
+    joined, selected, shapes = select(literal_column("1").label("one")).subquery(), [], []
+    for i, (key, columns) in enumerate(specs):
+        table = key.class_.__table__.alias(f"t{i}")
+        wanted = [table.corresponding_column(c.expression) for c in (key, *columns)]
+        joined = joined.outerjoin(table, wanted[0] == bindparam(f"v{i}"))
+        selected += wanted
+        shapes.append(_shape(key, columns))
+    return Prepared(select(*selected).select_from(joined)), tuple(shapes)
 
 
 def _given(records: Sequence[dict], field: str) -> set:
     return {r[field] for r in records if r.get(field)}
+
+
+STATION_COLUMNS = (Station.id, Station.line_id)
+INSPECTOR_COLUMNS = (Inspector.id, Inspector.active)
 
 
 class References:
@@ -110,20 +165,43 @@ class References:
     Stations and inspectors are plain rows (id, line_id; id, active). The subject of a
     record comes as ids (`subject_ids`) or, for checks that need more of it, as the item
     or batch object (`subject`); each kind is looked up on first use, for every record.
+    `earlier` holds the records of `model` already posted with these event ids (id,
+    payload_hash). A single record's references come in one statement (_look_up_one).
     """
 
-    def __init__(self, session: Session, principal: Principal, records: Sequence[dict]):
+    def __init__(self, session: Session, principal: Principal, records: Sequence[dict], model):
         self.session, self.principal, self.records = session, principal, records
         connection = session.connection()
+        if len(records) == 1:
+            self._look_up_one(connection, model, records[0])
+            return
         self.stations = lookup_rows(
-            connection, Station.code, (Station.id, Station.line_id), _given(records, "station")
+            connection, Station.code, STATION_COLUMNS, _given(records, "station")
         )
         self.inspectors = lookup_rows(
-            connection,
-            Inspector.badge,
-            (Inspector.id, Inspector.active),
-            _given(records, "inspector"),
+            connection, Inspector.badge, INSPECTOR_COLUMNS, _given(records, "inspector")
         )
+        self.earlier = lookup_rows(
+            connection,
+            model.event_id,
+            (model.id, model.payload_hash),
+            {data["event_id"] for data in records},
+        )
+
+    def _look_up_one(self, connection: Connection, model, data: dict) -> None:
+        lookups = {"earlier": (model.event_id, (model.id, model.payload_hash), data["event_id"])}
+        if data.get("station"):
+            lookups["stations"] = (Station.code, STATION_COLUMNS, data["station"])
+        if data.get("inspector"):
+            lookups["inspectors"] = (Inspector.badge, INSPECTOR_COLUMNS, data["inspector"])
+        if data.get("item_code"):  # as printed; other spellings are left to item_ids
+            lookups["item_ids"] = (Item.code, (Item.id,), data["item_code"])
+        found = dict(zip(lookups, lookup_each_one(connection, list(lookups.values())), strict=True))
+        for name in ("earlier", "stations", "inspectors"):
+            row = found.get(name)
+            setattr(self, name, {} if row is None else {row[0]: row})
+        if found.get("item_ids") is not None:
+            self.item_ids = {data["item_code"]: found["item_ids"].id}
 
     @functools.cached_property
     def items(self) -> dict[str, Item | DomainError]:
@@ -236,13 +314,8 @@ def record_many(
         raise Invalid("wrong number of records", {"records": [f"1 to {MAX_BULK:,} records"]})
     session.flush()  # the lookups read through the connection, past the session
     digests = [payload_digest(data) for data in records]
-    refs = References(session, principal, records)
-    earlier = lookup_rows(
-        session.connection(),
-        model.event_id,
-        (model.id, model.payload_hash),
-        {data["event_id"] for data in records},
-    )
+    refs = References(session, principal, records, model)
+    earlier = refs.earlier
     new_rows, errors = {}, {}
     for index, (data, digest) in enumerate(zip(records, digests, strict=True)):
         event_id = data["event_id"]
@@ -300,6 +373,8 @@ def insert_records(
 ) -> list[int]:
     """Insert the `names` columns of `rows` (other keys are left out) and return the new
     rows' ids, in the order given."""
+    if len(rows) == 1 and not _needs_defaults(table, names):
+        return [_insert_one(table, tuple(names)).execute(connection, rows[0]).rows[0][0]]
     if len(rows) == 1 or connection.dialect.name != "sqlite":
         values = [{name: row[name] for name in names} for row in rows]
         if len(values) == 1:
@@ -327,6 +402,11 @@ def insert_records(
 
 
 def _needs_defaults(table: Table, names: list[str]) -> bool:
+    return _left_out_defaults(table, tuple(names))
+
+
+@functools.cache
+def _left_out_defaults(table: Table, names: tuple[str, ...]) -> bool:
     # Columns left out whose default SQLAlchemy computes: only its own insert applies it.
     return any(column.default is not None for column in table.columns if column.key not in names)
 
@@ -344,8 +424,15 @@ def _converted(connection: Connection, column, values: list) -> list:
             done[value] if value in done else done.setdefault(value, convert(value))
             for value in values
         ]
-    except TypeError:  # unhashable values (JSON documents): each converted on its own
-        return list(map(convert, values))
+    except TypeError:  # unhashable values (JSON documents: most are []): keyed by repr
+        # Two documents of JSON's types with the same repr serialize alike.
+        by_repr = {}
+        return [
+            by_repr[key]
+            if (key := repr(value)) in by_repr
+            else by_repr.setdefault(key, convert(value))
+            for value in values
+        ]
 
 
 @functools.cache
@@ -356,6 +443,13 @@ def _max_id_statement(table: Table):
 @functools.cache
 def _insert_statement(table: Table):
     return insert(table)
+
+
+@functools.cache
+def _insert_one(table: Table, names: tuple[str, ...]) -> Prepared:
+    # A single record's insert, the statement a single post runs most.
+    values = {name: bindparam(name, type_=table.c[name].type) for name in names}
+    return Prepared(insert(table).values(values).returning(table.c.id))
 
 
 @functools.cache

@@ -8,22 +8,25 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from trace.auth.services import KeyCache
 from trace.config import Config
 from trace.db import make_engine, make_sessionmaker
 
 
 @dataclass
 class TraceState:
-    """What the app keeps of the domain: its configuration, engine and session factory."""
+    """What the app keeps of the domain: its configuration, engine and session factory,
+    and the API keys it checked lately."""
 
     config: Config
     engine: Engine
     sessionmaker: sessionmaker[Session]
+    api_keys: KeyCache
 
 
 def init_database(app: Flask, config: Config) -> None:
     engine = make_engine(config.database_url)
-    app.extensions["trace"] = TraceState(config, engine, make_sessionmaker(engine))
+    app.extensions["trace"] = TraceState(config, engine, make_sessionmaker(engine), KeyCache())
     app.teardown_appcontext(_close_session)
 
 

@@ -5,10 +5,12 @@ import json
 import pytest
 from sqlalchemy.orm import sessionmaker
 
+from api import endpoint
 from tests import factories
 from trace.audit.models import AuditEntry
 from trace.auth import services as auth
 from trace.catalog.models import Product
+from trace.db import begin_write
 from web.app import create_app
 
 PRODUCT = {"sku": "KET-1", "name": "Electric kettle"}
@@ -231,6 +233,32 @@ def test_a_wrong_role_is_a_403_and_writes_nothing(api, session):
 def test_the_role_is_checked_before_the_body(api, session):
     response = api("viewer").post("/api/v1/products", data=b"{", content_type="application/json")
     assert_error(response, 403, "forbidden")
+
+
+@pytest.mark.parametrize("known", [True, False])
+def test_the_key_role_and_body_are_checked_in_that_order_known_key_or_not(api, session, known):
+    client = api("viewer")
+    if known:  # checked once: later requests find it in the cache of checked keys
+        assert client.get("/api/v1/products").status_code == 200
+    response = client.post("/api/v1/products", data=b"{", content_type="application/json")
+    assert_error(response, 403, "forbidden")
+    client = api("admin")
+    if known:
+        assert client.get("/api/v1/products").status_code == 200
+    response = client.post("/api/v1/products", data=b"{", content_type="application/json")
+    assert_error(response, 400, "bad_request")
+
+
+def test_a_known_key_takes_the_write_lock_only_for_a_valid_body(api, session, monkeypatch):
+    client = api("admin")
+    assert client.get("/api/v1/products").status_code == 200  # the key is known now
+    begun = []
+    monkeypatch.setattr(endpoint, "begin_write", lambda s: begun.append(s) or begin_write(s))
+    response = post_json(client, "/api/v1/products", {"sku": ""})
+    assert_error(response, 422, "validation_failed")
+    assert begun == []
+    assert post_json(client, "/api/v1/products", PRODUCT).status_code == 201
+    assert len(begun) == 1
 
 
 # --- HTML outside the API ---------------------------------------------------------------

@@ -38,9 +38,9 @@ def test_the_chain_holds_whatever_the_guess(session):
     connection = session.connection()
     guesses = [None, (0, "0" * 64), (head(session).seq, "f" * 64), (head(session).seq + 5, "x")]
     for guess in guesses:
-        audit._last_heads.heads.pop(connection.engine.url, None)
+        audit._last_heads.heads.pop(connection.engine.url.database, None)
         if guess is not None:
-            audit._last_heads.heads[connection.engine.url] = guess
+            audit._last_heads.heads[connection.engine.url.database] = guess
         append(session)
     assert verify_chain(session).ok
     assert head(session).seq == session.scalar(

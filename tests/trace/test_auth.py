@@ -1,7 +1,9 @@
 """Staff passwords, API keys (hashed, bound, revocable) and the checks made on who is asking."""
 
+import datetime as dt
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests import factories
 from trace.audit.models import AuditEntry
@@ -113,6 +115,91 @@ def test_a_revoked_key_no_longer_authenticates(session):
     auth.revoke_api_key(session, "test", key.prefix)
     assert not session.get(ApiKey, key.id).active
     assert auth.authenticate_api_key(session, plaintext) is None
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda key: key,
+        lambda key: key[:-1] + ("A" if key[-1] != "A" else "B"),
+        lambda key: "xyz" + key[3:],
+        lambda key: "trk_unknownpref_" + key.rsplit("_", 1)[1],
+    ],
+)
+def test_the_light_check_agrees_with_the_full_one(session, mangle):
+    _, plaintext = factories.make_key(session, "line", station_code=make_station_code(session))
+    found = auth.authenticate_api_key(session, mangle(plaintext))
+    expected = None if found is None else auth.principal_for_key(found)
+    assert auth.principal_for_api_key(session, mangle(plaintext)) == expected
+
+
+def make_station_code(session) -> str:
+    return factories.make_station(session).code
+
+
+# --- the cache of checked keys -------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_cached_key_needs_no_query(session):
+    key, plaintext = factories.make_key(session, "quality")
+    cache = auth.KeyCache()
+    principal = cache.principal(session, plaintext)
+    assert principal == auth.principal_for_key(key)
+    # No session at all: the answer can only come from the cache.
+    assert cache.principal(None, plaintext) == principal
+
+
+def test_a_key_revoked_elsewhere_is_refused_once_its_trust_runs_out(session):
+    key, plaintext = factories.make_key(session, "line")
+    clock = Clock()
+    cache = auth.KeyCache(seconds=5, clock=clock)
+    assert cache.principal(session, plaintext) is not None
+    # Revoked by another process: this one's cache is not told.
+    session.execute(
+        update(ApiKey).where(ApiKey.id == key.id).values(revoked_at=dt.datetime.now(dt.UTC))
+    )
+    clock.now += 4.9
+    assert cache.principal(session, plaintext) is not None
+    clock.now += 0.2
+    assert cache.principal(session, plaintext) is None
+    clock.now += 60
+    assert cache.principal(session, plaintext) is None
+
+
+def test_a_key_revoked_here_is_refused_at_once(session):
+    key, plaintext = factories.make_key(session, "line")
+    caches = [auth.KeyCache(), auth.KeyCache()]  # as several apps in one process
+    assert all(cache.principal(session, plaintext) for cache in caches)
+    auth.revoke_api_key(session, "test", key.prefix)
+    assert [cache.principal(session, plaintext) for cache in caches] == [None, None]
+
+
+def test_the_caches_are_emptied_again_when_a_revocation_commits(session):
+    key, plaintext = factories.make_key(session, "line")
+    session.commit()
+    cache = auth.KeyCache()
+    auth.revoke_api_key(session, "test", key.prefix)
+    # A request that checked the key before the revocation committed (PostgreSQL still
+    # showed it active) put it back in the cache; the commit takes it out again.
+    cache._known[auth._key_digest(plaintext)] = (cache.clock() + 60, auth.principal_for_key(key))
+    session.commit()
+    assert cache.principal(session, plaintext) is None
+
+
+def test_unknown_keys_are_not_cached(session):
+    cache = auth.KeyCache()
+    _, plaintext = factories.make_key(session, "line")
+    assert cache.principal(session, plaintext + "x") is None
+    assert cache.principal(session, plaintext) is not None
+    assert list(cache._known) == [auth._key_digest(plaintext)]
 
 
 def test_revoking_twice_is_a_conflict(session):

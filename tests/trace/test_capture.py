@@ -1,16 +1,25 @@
 """The shared capture path: many rows in one go, references looked up once."""
 
+import contextlib
 import datetime as dt
 import uuid
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select
 
 from tests import factories
 from trace import codes
 from trace.auth.models import Role
 from trace.auth.services import Principal
-from trace.capture import References, insert_records, lookup_rows
+from trace.capture import (
+    LOOKUP_CHUNK,
+    References,
+    insert_records,
+    lookup_each_one,
+    lookup_rows,
+)
 from trace.catalog.models import Station
+from trace.errors import NotFound
 from trace.quality import services as quality
 from trace.quality.models import Inspection, InspectionResult
 
@@ -76,10 +85,95 @@ def test_codes_as_people_type_them_are_found_as_well_as_printed_ones(session):
     first, second = factories.make_item(session), factories.make_item(session)
     session.flush()
     typed = codes.format_code(second.code).lower()  # "abcd-efgh-..."
-    refs = References(session, LINE, [{"item_code": first.code}, {"item_code": typed}])
+    records = [
+        {"event_id": uuid.uuid4(), "item_code": first.code},
+        {"event_id": uuid.uuid4(), "item_code": typed},
+    ]
+    refs = References(session, LINE, records, Inspection)
     assert refs.item_ids == {first.code: first.id, typed: second.id}
     assert refs.subject_ids({"item_code": typed}) == (second.id, None)
     assert refs.subject({"item_code": typed})[0] is second
+    assert refs.earlier == {}
+
+
+def test_lookup_rows_over_several_chunks_finds_each_once(session):
+    stations = [factories.make_station(session) for _ in range(3)]
+    session.flush()
+    # More than one chunk, the last one short (it is padded with its last value).
+    wanted = [f"NONE-{n}" for n in range(LOOKUP_CHUNK + 100)] + [s.code for s in stations]
+    found = lookup_rows(session.connection(), Station.code, (Station.id,), wanted)
+    assert {code: row.id for code, row in found.items()} == {s.code: s.id for s in stations}
+
+
+@pytest.mark.parametrize("printed", [True, False])
+def test_the_references_of_one_record_are_found_in_one_statement(session, printed):
+    item, station = factories.make_item(session), factories.make_station(session)
+    inspector = factories.make_inspector(session)
+    session.flush()
+    code = item.code if printed else codes.format_code(item.code).lower()
+    data = {
+        "event_id": uuid.uuid4(),
+        "item_code": code,
+        "station": station.code,
+        "inspector": inspector.badge,
+    }
+    with count_statements(session) as statements:
+        refs = References(session, LINE, [data], Inspection)
+        assert refs.subject_ids(data) == (item.id, None)
+    assert len(statements) == (1 if printed else 3)  # a typed code: looked up as printed first
+    assert (refs.station(station.code).id, refs.station(station.code).line_id) == (
+        station.id,
+        station.line_id,
+    )
+    assert (refs.inspector(inspector.badge).id, refs.inspector(inspector.badge).active) == (
+        inspector.id,
+        True,
+    )
+    assert refs.earlier == {}
+
+
+def test_one_record_finds_its_earlier_post_and_misses_what_is_not_there(session):
+    item, station = factories.make_item(session), factories.make_station(session)
+    inspector = factories.make_inspector(session)
+    session.flush()
+    [posted] = rows(item, station, inspector, 1)
+    names = [name for name in posted if not name.startswith("_")]
+    [posted_id] = insert_records(session.connection(), Inspection.__table__, names, [posted])
+    data = {"event_id": posted["event_id"], "station": "NO-SUCH", "inspector": "NO-SUCH"}
+    refs = References(session, LINE, [data], Inspection)
+    earlier = refs.earlier[posted["event_id"]]
+    assert (earlier.id, earlier.payload_hash) == (posted_id, posted["payload_hash"])
+    assert (refs.stations, refs.inspectors) == ({}, {})
+    with pytest.raises(NotFound):
+        refs.station("NO-SUCH")
+
+
+def test_lookup_each_one_answers_none_for_what_it_does_not_find(session):
+    station = factories.make_station(session)
+    session.flush()
+    lookups = [
+        (Station.code, (Station.id, Station.line_id), station.code),
+        (Station.code, (Station.id,), "NO-SUCH"),
+        (Inspection.event_id, (Inspection.id,), uuid.uuid4()),
+    ]
+    found, missing, no_record = lookup_each_one(session.connection(), lookups)
+    assert (found.code, found.id, found.line_id) == (station.code, station.id, station.line_id)
+    assert (missing, no_record) == (None, None)
+
+
+@contextlib.contextmanager
+def count_statements(session):
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    engine = session.connection().engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
 
 
 def test_lookup_rows_finds_one_or_many(session):

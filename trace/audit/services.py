@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from trace.audit.models import GENESIS_HASH, AuditEntry, AuditHead
-from trace.db import utcnow
+from trace.db import Prepared, utcnow
 
 HEAD_ID = 1
 
@@ -72,10 +72,12 @@ MOVE_HEAD = (
     update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=bindparam("seq"), hash=bindparam("hash"))
 )
 # Moves the head only if it still is where this process left it (see _LastHeads).
-MOVE_HEAD_FROM = MOVE_HEAD.where(
-    HEAD.c.seq == bindparam("prev_seq"), HEAD.c.hash == bindparam("prev_hash")
+# These two run on every write: straight to the driver (trace.db.Prepared).
+MOVE_HEAD_FROM = Prepared(
+    MOVE_HEAD.where(HEAD.c.seq == bindparam("prev_seq"), HEAD.c.hash == bindparam("prev_hash"))
 )
-ADD_ENTRY = insert(AuditEntry.__table__)
+ENTRY = AuditEntry.__table__
+ADD_ENTRY = Prepared(insert(ENTRY).values({c.key: bindparam(c.key, type_=c.type) for c in ENTRY.c}))
 
 
 class _LastHeads:
@@ -96,11 +98,12 @@ class _LastHeads:
     def guess(self, connection) -> tuple[int, str] | None:
         if connection.dialect.name != "sqlite":
             return None
-        return self.heads.get(connection.engine.url)
+        return self.heads.get(connection.engine.url.database)
 
     def remember(self, connection, seq: int, hash_: str) -> None:
+        # By the database's path: hashing the whole URL on every append costs more.
         if connection.dialect.name == "sqlite":
-            self.heads[connection.engine.url] = (seq, hash_)
+            self.heads[connection.engine.url.database] = (seq, hash_)
 
 
 _last_heads = _LastHeads()
@@ -133,7 +136,7 @@ def record_audit(
         else:
             _chain(entry, head.seq, head.hash)
             connection.execute(MOVE_HEAD, {"seq": entry["seq"], "hash": entry["hash"]})
-    connection.execute(ADD_ENTRY, entry)
+    ADD_ENTRY.execute(connection, entry)
     _last_heads.remember(connection, entry["seq"], entry["hash"])
     return entry["seq"]
 
@@ -148,8 +151,8 @@ def _chain(entry: dict, prev_seq: int, prev_hash: str) -> None:
 def _move_head(connection, entry: dict, prev_seq: int, prev_hash: str) -> bool:
     """Chain `entry` to the guessed head and move the head to it, if the guess is right."""
     _chain(entry, prev_seq, prev_hash)
-    moved = connection.execute(
-        MOVE_HEAD_FROM,
+    moved = MOVE_HEAD_FROM.execute(
+        connection,
         {"seq": entry["seq"], "hash": entry["hash"], "prev_seq": prev_seq, "prev_hash": prev_hash},
     )
     return moved.rowcount == 1

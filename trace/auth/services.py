@@ -6,9 +6,13 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from trace.audit.services import audit_write
@@ -136,6 +140,93 @@ def principal_for_key(key: ApiKey) -> Principal:
     return Principal(f"key:{key.prefix}", key.role, key.line_id, key.station_id)
 
 
+API_KEY = ApiKey.__table__
+# authenticate_api_key's question as one plain statement: an API request has no use for
+# the key as an object, and the ORM's load of one costs more than the rest of the check.
+KEY_BY_PREFIX = select(
+    API_KEY.c.key_hash,
+    API_KEY.c.role,
+    API_KEY.c.line_id,
+    API_KEY.c.station_id,
+    API_KEY.c.revoked_at,
+).where(API_KEY.c.prefix == bindparam("prefix"))
+
+
+def principal_for_api_key(session: Session, presented: str) -> Principal | None:
+    """The principal of the active key matching `presented`, or None (authenticate_api_key's
+    rules: constant-time comparison, revoked keys refused)."""
+    parts = presented.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        return None
+    row = session.connection().execute(KEY_BY_PREFIX, {"prefix": parts[1]}).one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.key_hash, _key_digest(presented)):
+        return None
+    return Principal(f"key:{parts[1]}", row.role, row.line_id, row.station_id)
+
+
+# How long a checked key is trusted without asking the database again: the longest a
+# revocation made by another process (the CLI, another worker) takes to reach this one.
+KEY_TRUST_SECONDS = 5.0
+
+
+class KeyCache:
+    """API keys checked lately, by the SHA-256 of their text: a known key costs no query.
+
+    Every API request presents its key, and most come from a few line machines. Only keys
+    found active are kept, each for `seconds` after its check; unknown and revoked keys
+    are looked up every time, so a new key works at once. revoke_api_key empties every
+    cache of its process (when it runs and again when it commits): a revocation through
+    this process takes effect at once, one through another within `seconds`.
+    """
+
+    MAX_KEYS = 1000
+    _all: weakref.WeakSet[KeyCache] = weakref.WeakSet()
+    _all_lock = threading.Lock()
+
+    def __init__(
+        self, seconds: float = KEY_TRUST_SECONDS, clock: Callable[[], float] = time.monotonic
+    ):
+        self.seconds, self.clock = seconds, clock
+        self._known: dict[str, tuple[float, Principal]] = {}
+        with KeyCache._all_lock:
+            KeyCache._all.add(self)
+
+    def known(self, presented: str) -> Principal | None:
+        """The principal of `presented` if it was found active lately; None asks the database."""
+        known = self._known.get(_key_digest(presented))
+        if known is not None and self.clock() < known[0]:
+            return known[1]
+        return None
+
+    def principal(self, session: Session, presented: str) -> Principal | None:
+        """The principal of `presented` if it is an active key, or None."""
+        known = self.known(presented)
+        if known is not None:
+            return known
+        now, digest = self.clock(), _key_digest(presented)
+        principal = principal_for_api_key(session, presented)
+        if principal is None:
+            self._known.pop(digest, None)
+            return None
+        if len(self._known) >= self.MAX_KEYS:  # keys are few; a flood of them is not
+            self._known.clear()
+        self._known[digest] = (now + self.seconds, principal)
+        return principal
+
+    def clear(self) -> None:
+        self._known.clear()
+
+    @classmethod
+    def clear_all(cls) -> None:
+        """Forget every key checked by this process."""
+        with cls._all_lock:
+            caches = list(cls._all)
+        for cache in caches:
+            cache.clear()
+
+
 def revoke_api_key(session: Session, actor: str, prefix: str) -> ApiKey:
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if key is None:
@@ -144,7 +235,15 @@ def revoke_api_key(session: Session, actor: str, prefix: str) -> ApiKey:
         raise Conflict(f"API key {prefix} was already revoked")
     key.revoked_at = utcnow()
     audit_write(session, actor, "api_key.revoke", key, {"prefix": prefix})
+    # Once now, and once the revocation is committed: a request checking the key in
+    # between (on PostgreSQL, it still sees the key active) must not keep it trusted.
+    KeyCache.clear_all()
+    event.listen(session, "after_commit", _forget_keys, once=True)
     return key
+
+
+def _forget_keys(_session: Session) -> None:
+    KeyCache.clear_all()
 
 
 def require_role(principal: Principal, allowed: frozenset[Role]) -> None:
