@@ -280,29 +280,10 @@ def scan_row(
     }
 
 
-def record_scan(
-    session: Session,
-    item: ScannedItem | None,
-    verdict: Verdict,
-    client_address: str | None,
-    language: str | None,
-    user_agent: str | None,
-    *,
-    secret: str,
-    scanned_at: dt.datetime | None = None,
-) -> None:
-    """Record one public scan in the session's transaction, in a single INSERT (no flush
-    of anything else, no read back)."""
-    row = scan_row(
-        item,
-        verdict,
-        client_address,
-        language,
-        user_agent,
-        secret=secret,
-        scanned_at=scanned_at,
-    )
-    write_scans(session.connection(), [row])
+def record_scan(session: Session, *scan, **details) -> None:
+    """Record one public scan (the arguments of `scan_row`) in the session's transaction,
+    in a single INSERT (no flush of anything else, no read back)."""
+    write_scans(session.connection(), [scan_row(*scan, **details)])
 
 
 def write_scans(connection: Connection, rows: list[dict]) -> None:
