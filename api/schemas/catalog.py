@@ -125,4 +125,4 @@ class MaterialLotOut(Schema):
 
 
 class MaterialLotQuery(PageQuery):
-    part_number = fields.String(validate=validate.Length(max=64))
+    part_number = Code(64)

@@ -153,6 +153,13 @@ def test_create_a_material_lot_then_get_and_filter_it(api, session):
     assert client.get("/api/v1/material-lots?part_number=LID-7").get_json()["items"] == [lot]
 
 
+@pytest.mark.parametrize("part_number", ["%00LID", "LID%0A7", "LID 7", "x" * 65])
+def test_a_part_number_filter_that_no_part_number_can_match_is_422(api, part_number):
+    # A NUL reached PostgreSQL and failed there (500), found by schemathesis.
+    response = api("viewer").get(f"/api/v1/material-lots?part_number={part_number}")
+    assert "part_number" in error_of(response, 422)["fields"]
+
+
 @pytest.mark.parametrize(
     "path", ["/api/v1/products/999999", "/api/v1/material-lots/999999", "/api/v1/products/0"]
 )
