@@ -302,6 +302,21 @@ def test_a_part_installed_elsewhere_must_be_removed_there_first(session):
     assert "item_code" in error.fields["records"]["0"]["parts"]["0"]
 
 
+def test_a_unit_cannot_take_in_a_part_it_is_itself_inside(session):
+    # A pump installed in a kettle, the kettle's controller installed in the pump: the
+    # kettle cannot then go into the controller, directly or through the pump.
+    kettle, pump, controller = old_item(session), old_item(session), old_item(session)
+    record(session, kettle, parts=[installed("PUMP-2", item_code=pump.code)])
+    record(session, pump, parts=[installed("CTRL-1", item_code=controller.code)])
+    for host in (pump, kettle):
+        error = refused(session, repair(controller, parts=[installed("X", item_code=host.code)]))
+        assert error.status == 409
+        assert "contains the repaired unit" in str(error.fields["records"]["0"]["parts"]["0"])
+    # Once the pump is out of the kettle, the kettle holds nothing the controller is in.
+    record(session, kettle, parts=[removed("PUMP-2", item_code=pump.code)])
+    assert record(session, controller, parts=[installed("X", item_code=kettle.code)]).id
+
+
 def test_bad_parts_are_named_by_index(session):
     unit, part = old_item(session), factories.make_item(session, serial="PUMP-1")
     parts = [

@@ -20,7 +20,8 @@
   component of the unit (item_component) from the repair's completion (or receipt) time;
   a removed part closes the unit's matching open component (by tracked item, else by part
   number and serial or lot) when there is one. A tracked part still installed in another
-  unit must be removed there first (409). Voiding a repair undoes its genealogy.
+  unit must be removed there first (409), and a unit cannot take in a part it is itself
+  inside, directly or further up (409). Voiding a repair undoes its genealogy.
 """
 
 from __future__ import annotations
@@ -111,6 +112,29 @@ class Workshop:
         if isinstance(found, DomainError):
             raise found
         return found
+
+
+# Deeper than any real assembly: a genealogy this deep is already a loop.
+MAX_ASSEMBLY_DEPTH = 64
+
+
+def _hosts_of(session: Session, item_id: int) -> list[int]:
+    """The units that hold `item_id` now, innermost first: its host, its host's host, ...
+
+    Each unit sits in at most one other at a time (a part must be removed before it is
+    installed elsewhere), so this is a chain, walked one indexed step per level.
+    """
+    hosts, current = [], item_id
+    for _ in range(MAX_ASSEMBLY_DEPTH):
+        current = session.scalar(
+            select(ItemComponent.item_id).where(
+                ItemComponent.component_item_id == current, ItemComponent.removed_at.is_(None)
+            )
+        )
+        if current is None or current in hosts:
+            return hosts
+        hosts.append(current)
+    return hosts
 
 
 def _first_deliveries(session: Session, item_ids: list[int]) -> dict[int, dt.datetime]:
@@ -311,6 +335,12 @@ def _check_installable(known: Workshop, item: Item, tracked: Item | None) -> Non
         return
     if tracked.id == item.id:
         raise Invalid("a unit cannot contain itself", {"item_code": ["the repaired item"]})
+    if tracked.id in _hosts_of(known.session, item.id):
+        raise Conflict(
+            f"the repaired unit is itself inside part {tracked.code}; a unit cannot contain "
+            "what contains it",
+            {"item_code": ["contains the repaired unit"]},
+        )
     if tracked.status is ItemStatus.scrapped:
         raise Conflict(f"part {tracked.code} is scrapped", {"item_code": ["scrapped"]})
     host = known.installed.get(tracked.id)
