@@ -18,6 +18,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
 
+# The URLs the demo prints (and labels carry) are this server's, unless set otherwise.
+run: export TRACE_PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) demo load
