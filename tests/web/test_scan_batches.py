@@ -1,5 +1,10 @@
 """The scan page with scans written in batches (the service's default), end to end."""
 
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
@@ -10,6 +15,8 @@ from trace.db import make_sessionmaker
 from trace.scans.models import Scan
 from web.app import create_app
 from web.scan import RECORDER
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -70,3 +77,23 @@ def test_no_recorder_when_scans_are_written_in_their_requests(config, connection
         assert RECORDER not in app.extensions
     finally:
         app.extensions["trace"].engine.dispose()
+
+
+def test_a_process_that_exits_normally_writes_its_scans_first(batched, code, tmp_path):
+    # Another process with its own recorder that would wait an hour: its exit writes them.
+    url = batched.extensions["trace"].engine.url.render_as_string(hide_password=False)
+    script = textwrap.dedent(f"""
+        from web.app import create_app
+        app = create_app({{"database_url": {url!r}, "instance_path": {str(tmp_path)!r},
+                          "scan_batch_seconds": 3600, "secret_key": "s"}})
+        client = app.test_client()
+        json = {{"Accept": "application/json"}}
+        for _ in range(3):
+            assert client.get("/s/{code}", headers=json).status_code == 200
+        print("scanned", flush=True)
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.strip() == "scanned", result.stderr
+    assert stored(batched) == 3
