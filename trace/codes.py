@@ -21,6 +21,7 @@ A random wrong code passes with probability 1/32; authenticity rests on the 80
 random bits and the database lookup, not on the check character.
 """
 
+import re
 import secrets
 import unicodedata
 
@@ -29,6 +30,8 @@ BODY_LENGTH = 16
 CODE_LENGTH = BODY_LENGTH + 1
 
 _VALUES = {character: value for value, character in enumerate(ALPHABET)}
+# What a label's QR carries and links use: nothing to fold.
+_CANONICAL = re.compile(f"[{ALPHABET}]{{{CODE_LENGTH}}}")
 _CONFUSABLES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 _LONGEST_INPUT = 64  # generous for spaces and hyphens; stops work on pasted essays early
 
@@ -100,7 +103,8 @@ def normalize_code(text: str) -> str:
     """
     if len(text) > _LONGEST_INPUT:
         raise MalformedCode(f"A code has {CODE_LENGTH} characters; this is far longer.", "length")
-    code = _clean(text)
+    # The usual case, a code as printed, skips folding (a scan page normalizes every view).
+    code = text if _CANONICAL.fullmatch(text) else _clean(text)
     if not code:
         raise MalformedCode("No code given.", "empty")
     for position, character in enumerate(code, start=1):

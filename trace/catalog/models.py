@@ -102,8 +102,12 @@ class Inspector(Base):
 
     @property
     def masked(self) -> str:
-        """What a public page may show: the badge with all but its last two characters hidden."""
-        return "•" * max(len(self.badge) - 2, 1) + self.badge[-2:]
+        return mask_badge(self.badge)
+
+
+def mask_badge(badge: str) -> str:
+    """What a public page may show of a badge: all but its last two characters hidden."""
+    return "•" * max(len(badge) - 2, 1) + badge[-2:]
 
 
 class MaterialLot(Base):

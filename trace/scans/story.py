@@ -18,7 +18,7 @@ import enum
 from sqlalchemy import Connection, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from trace.catalog.models import Inspector, Product
+from trace.catalog.models import Inspector, Product, mask_badge
 from trace.logistics.models import (
     Shipment,
     ShipmentEvent,
@@ -156,7 +156,7 @@ def _inspection(connection: Connection, item: ScannedItem) -> dict | None:
         "final": bool(final),
         "scope": "item" if item_id is not None else "batch",
         "inspected_at": utc(occurred_at),
-        "inspector": Inspector(badge=badge).masked,
+        "inspector": mask_badge(badge),
         "measurements": [_measurement(*row[5:]) for row in rows if row[5] is not None],
     }
 
