@@ -183,9 +183,20 @@ def _code_error(code: str) -> DomainError:
     return NotFound("no item has this code", {"code": ["unknown code"]})
 
 
-def _unknown_page(code: str):
+# What a report about a code that is nobody's is likely to be about.
+UNKNOWN_CODE_CATEGORIES = ("counterfeit", "other")
+
+
+def _unknown_page(code: str, form: ReportForm | None = None):
+    """The page for a code no item has (or no code at all), with a form to report it as
+    a suspected counterfeit: the customer holding a fake is the one who scans it."""
     status = 404 if codes.is_well_formed(code) else 400
-    return render_page("public/unknown.html", status, code=code[:64])
+    if form is None:
+        form = ReportForm(category="counterfeit")
+    else:
+        status = 422
+    limits = {**_limits(), "categories": UNKNOWN_CODE_CATEGORIES}
+    return render_page("public/unknown.html", status, code=code[:64], form=form, limits=limits)
 
 
 def _no_store(response):
@@ -269,14 +280,14 @@ def submit_report(code: str):
     session = get_session()
     begin_write(session)
     item = scans.find_scanned_item(session, code)
-    if item is None:
-        return _unknown_page(code)
     form = ReportForm.from_request()
+    # About an item, or about a code that is nobody's: a suspected counterfeit.
+    subject = {"item_id": item.id} if item is not None else {"scanned_code": code}
     try:
         _, token = complaints.submit_complaint(
             session,
             PUBLIC_ACTOR,
-            item_id=item.id,
+            **subject,
             category=form.category,
             description=form.description,
             contact=form.contact,
@@ -288,6 +299,8 @@ def submit_report(code: str):
     except Invalid as error:
         session.rollback()
         form.errors = _field_messages(error.fields)
+        if item is None:
+            return _unknown_page(code, form)
         return render_page("public/report.html", 422, item=item, form=form, limits=_limits())
     return redirect(url_for("complaints.tracking", token=token, new=1), code=303)
 

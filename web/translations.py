@@ -183,6 +183,13 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "warranty.none": ("This product has no warranty.", "本产品无保修。"),
     # reporting a problem
     "report.heading": ("Report a problem", "提交投诉"),
+    "report.counterfeit.heading": ("Report a suspected counterfeit", "举报疑似假冒产品"),
+    "report.counterfeit.intro": (
+        "If this code came on a product, tell us where and when you bought it. Our quality "
+        "team follows up every report, and a private link lets you follow its progress.",
+        "如果此码印在您购买的产品上，请告诉我们购买的地点和时间。质量团队会跟进每一条举报，"
+        "您可通过专属链接查看处理进度。",
+    ),
     "report.intro": (
         "Tell us what is wrong. Our quality team reads every complaint, and a private link "
         "lets you follow its progress.",
@@ -245,6 +252,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "complaint.status": ("Status", "状态"),
     "complaint.category": ("Problem", "问题类型"),
     "complaint.product": ("Product", "产品"),
+    "complaint.scanned_code": ("Code you scanned", "您查询的追溯码"),
     "complaint.submitted": ("Submitted", "提交时间"),
     "complaint.first_response": ("First response", "首次回复"),
     "complaint.photo": ("Photo attached", "已附照片"),

@@ -13,6 +13,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from tests import factories
+from trace import codes
 from trace.audit.models import AuditEntry
 from trace.audit.services import verify_chain
 from trace.complaints import services as complaints
@@ -48,6 +49,41 @@ def submit(session, tmp_path, **overrides):
 
 
 # --- submitting ---------------------------------------------------------------------------
+
+
+def test_a_complaint_about_a_code_no_item_has_keeps_the_code(session, tmp_path):
+    code = codes.new_code()
+    complaint, token = complaints.submit_complaint(
+        session,
+        "public",
+        scanned_code=f" {code.lower()} ",
+        category="counterfeit",
+        description="Bought at a market stall; the box looks different.",
+        instance_path=tmp_path,
+    )
+    stored = session.get(Complaint, complaint.id)
+    assert (stored.item_id, stored.scanned_code, stored.severity) == (None, code, Severity.high)
+    view = complaints.public_complaint_view(session, stored)
+    assert (view["product"], view["scanned_code"]) == (None, code)
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "complaint.submit"))
+    assert json.loads(entry.data)["scanned_code"] == code
+    assert complaints.find_complaint_by_token(session, token).id == complaint.id
+
+
+@pytest.mark.parametrize(
+    ("scanned", "kept"),
+    [("FAKE-123", "FAKE-123"), ("A\x00B\x07C", "ABC"), ("x" * 100, "x" * 64), ("\x00", "-")],
+)
+def test_text_that_is_no_code_is_kept_clean_and_short(scanned, kept):
+    assert complaints.as_scanned(scanned) == kept
+
+
+@pytest.mark.parametrize("subject", [{}, {"item_id": 1, "scanned_code": "X"}])
+def test_a_complaint_is_about_an_item_or_a_code(session, tmp_path, subject):
+    with pytest.raises(ValueError):
+        complaints.submit_complaint(
+            session, "public", **subject, category="other", description="Something odd."
+        )
 
 
 def test_submit_creates_a_received_complaint_linked_to_the_item(session, tmp_path):

@@ -334,6 +334,21 @@ def test_report_a_problem_and_follow_it(phone, site, tmp_path):
     shoot(chinese, "complaint-tracking-zh")
 
 
+def test_report_a_suspected_counterfeit_from_an_unknown_code(phone, site):
+    page = phone("zh-CN")
+    code = site.codes["unknown"]
+    visit(page, site, f"/s/{code}")
+    page.locator("#report summary").click()
+    expect(page.locator("#report-category")).to_have_value("counterfeit")
+    page.fill("#report-description", "在夜市购买，包装与官网图片不同。")
+    shoot(page, "counterfeit-report-zh-CN")
+    page.get_by_role("button", name="提交投诉").click()
+    expect(page.locator(".banner.genuine")).to_contain_text("已收到")
+    expect(page.locator(".facts")).to_contain_text("您查询的追溯码")
+    expect(page.locator(".facts")).to_contain_text(code)
+    shoot(page, "counterfeit-received-zh-CN")
+
+
 def test_the_browser_keeps_an_empty_form_from_being_sent(phone, site):
     page = phone("zh-CN")
     visit(page, site, f"/s/{site.codes['recalled']}")

@@ -161,16 +161,50 @@ def test_a_photo_over_the_limit_gets_a_friendly_page(app, client, session, item)
     assert complaints_of(session, item) == []
 
 
-def test_reporting_on_an_unknown_code(client, item):
-    assert client.get("/s/ABC/report", headers=EN).status_code == 400
-    token = form_token(client, item)
-    response = client.post(
-        f"/s/{codes.new_code()}/report",
-        data={"csrf_token": token, "category": "defect", "description": DESCRIPTION},
-        headers=EN,
-    )
+def test_an_unknown_code_offers_a_counterfeit_report(client):
+    response = client.get(f"/s/{codes.new_code()}", headers=EN)
     assert response.status_code == 404
-    assert "Unknown code" in visible_text(response)
+    text = visible_text(response)
+    assert "Unknown code" in text and message("report.counterfeit.heading", "en") in text
+    html = response.get_data(as_text=True)
+    assert '<option value="counterfeit" selected>' in html
+    assert re.search(r'name="csrf_token" value="[0-9a-f]{64}"', html)
+
+
+def counterfeit_report(client, code: str, **fields):
+    page = client.get(f"/s/{code}", headers=EN).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page).group(1)
+    data = {"csrf_token": token, "category": "counterfeit", "description": DESCRIPTION}
+    data.update(fields)
+    return client.post(
+        f"/s/{code}/report", data=data, headers=EN, content_type="multipart/form-data"
+    )
+
+
+def test_a_counterfeit_report_keeps_the_code_it_was_about(client, session):
+    code = codes.new_code()  # well formed, nobody's
+    response = counterfeit_report(client, code.lower(), name="Li Lei", email="li@example.com")
+    assert response.status_code == 303
+    complaint = session.scalars(select(Complaint).where(Complaint.scanned_code == code)).one()
+    assert complaint.item_id is None and complaint.severity.value == "high"
+    tracking = client.get(response.headers["Location"], headers=EN)
+    text = visible_text(tracking)
+    assert message("complaint.scanned_code", "en") in text and code in text
+    assert "Li Lei" not in text and "li@example.com" not in text
+
+
+def test_a_report_about_text_that_is_no_code_keeps_the_text(client, session):
+    assert counterfeit_report(client, "FAKE-123").status_code == 303
+    complaint = session.scalars(select(Complaint).where(Complaint.item_id.is_(None))).one()
+    assert complaint.scanned_code == "FAKE-123"
+
+
+def test_a_bad_counterfeit_report_comes_back_with_its_errors_and_writes_nothing(client, session):
+    response = counterfeit_report(client, codes.new_code(), description="?")
+    assert response.status_code == 422
+    assert "Unknown code" in visible_text(response)  # the same page, the form open
+    assert "<details open>" in response.get_data(as_text=True)
+    assert session.scalars(select(Complaint)).all() == []
 
 
 # --- CSRF -----------------------------------------------------------------------------------

@@ -36,6 +36,9 @@ class Complaint(Base):
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
+    # A complaint about a code no item has (a suspected counterfeit) keeps the code as
+    # scanned instead; one about an item has no need of it.
+    scanned_code: Mapped[str | None] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(32))
     category: Mapped[str] = mapped_column(String(64))
     severity: Mapped[Severity] = mapped_column(

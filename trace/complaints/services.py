@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from trace.audit.services import audit_write
-from trace.codes import ALPHABET
+from trace.codes import ALPHABET, MalformedCode, normalize_code
 from trace.complaints.models import Complaint, ComplaintStatus, ComplaintUpdate, Severity
 from trace.db import utcnow
 from trace.errors import Conflict, Invalid, NotFound
@@ -37,6 +37,7 @@ _SEVERITY = {"safety": Severity.high, "counterfeit": Severity.high, "recall": Se
 DESCRIPTION_LENGTH = (5, 2000)
 UPDATE_LENGTH = 5000
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
+SCANNED_CODE_LENGTH = 64
 # Formats told by content (Pillow reads the header), never by the file name.
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 PHOTO_MAX_PIXELS = 50_000_000  # checked before decoding: no decompression bombs
@@ -91,7 +92,8 @@ def submit_complaint(
     session: Session,
     actor: str,
     *,
-    item_id: int,
+    item_id: int | None = None,
+    scanned_code: str | None = None,
     category: str,
     description: str,
     contact: Contact | None = None,
@@ -100,12 +102,16 @@ def submit_complaint(
     photo_max_bytes: int = PHOTO_MAX_BYTES,
     channel: str = "scan_page",
 ) -> tuple[Complaint, str]:
-    """Create a complaint about the item `item_id`; returns it and its private tracking token.
+    """Create a complaint about the item `item_id`, or about a code no item has (a
+    suspected counterfeit: `scanned_code`, as the customer scanned it); returns it and
+    its private tracking token.
 
     Everything is checked before anything is written (Invalid names each bad field);
     the photo, if any, must be a JPEG, PNG or WebP of at most `photo_max_bytes` and is
     stored under `instance_path`.
     """
+    if (item_id is None) == (scanned_code is None):
+        raise ValueError("a complaint is about an item or about a scanned code, not both")
     contact = contact or Contact()
     fields = _check_input(category, description, contact)
     checked_photo = None
@@ -121,6 +127,7 @@ def submit_complaint(
         reference=_new_reference(session, utcnow()),
         token_hash=hash_token(token),
         item_id=item_id,
+        scanned_code=None if scanned_code is None else as_scanned(scanned_code),
         channel=channel,
         category=category,
         severity=_SEVERITY.get(category, Severity.medium),
@@ -138,12 +145,22 @@ def submit_complaint(
     return complaint, token
 
 
+def as_scanned(text: str) -> str:
+    """A scanned code as a complaint keeps it: canonical when it is a well-formed code,
+    else the text itself without control characters, cut to the column's length."""
+    try:
+        return normalize_code(text)
+    except MalformedCode:
+        return _clean(text)[:SCANNED_CODE_LENGTH] or "-"
+
+
 def _audit_data(complaint: Complaint) -> dict:
     # No contact data and no free text: the audit trail is a log, and logs hold no
     # personal data.
     return {
         "reference": complaint.reference,
         "item_id": complaint.item_id,
+        "scanned_code": complaint.scanned_code,
         "channel": complaint.channel,
         "category": complaint.category,
         "severity": complaint.severity.value,
@@ -330,6 +347,7 @@ def public_complaint_view(session: Session, complaint: Complaint) -> dict:
         "closed_at": complaint.closed_at,
         "product": item.product.name if item else None,
         "serial": item.serial if item else None,
+        "scanned_code": complaint.scanned_code,
         "photo": complaint.photo_path is not None,
         "updates": [
             {
