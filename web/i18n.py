@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
+from trace.codes import MalformedCode, format_code
 from web.templating import LocalizedLoader
 from web.translations import EN, LANGUAGES, MESSAGES, ZH
 
@@ -188,6 +189,16 @@ def format_number(value: float | None) -> str:
     return f"{value:.6g}"
 
 
+def code_groups(text: str | None) -> str:
+    """An item code grouped for people (XXXX-XXXX-XXXX-XXXX-X); other text as it is."""
+    if not text:
+        return ""
+    try:
+        return format_code(text)
+    except MalformedCode:
+        return text
+
+
 def switch_url(language: str) -> str:
     """The link that switches to `language` and comes back to this page."""
     here = request.full_path.rstrip("?") if request.method == "GET" else request.path
@@ -231,5 +242,6 @@ def init_i18n(app: Flask) -> None:
         number=format_number,
         when=time_tag,
         day=date_tag,
+        code=code_groups,
     )
     app.register_blueprint(bp)

@@ -345,7 +345,7 @@ def test_report_a_suspected_counterfeit_from_an_unknown_code(phone, site):
     page.get_by_role("button", name="提交投诉").click()
     expect(page.locator(".banner.genuine")).to_contain_text("已收到")
     expect(page.locator(".facts")).to_contain_text("您查询的追溯码")
-    expect(page.locator(".facts")).to_contain_text(code)
+    expect(page.locator(".facts")).to_contain_text(codes.format_code(code))
     shoot(page, "counterfeit-received-zh-CN")
 
 

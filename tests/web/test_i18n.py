@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from werkzeug.datastructures import LanguageAccept
 
+from trace import codes
 from trace.complaints.models import ComplaintStatus
 from trace.complaints.services import CATEGORIES
 from trace.logistics.models import ShipmentStatus
@@ -164,3 +165,12 @@ def test_another_display_zone(app):
 )
 def test_format_number(value, text):
     assert i18n.format_number(value) == text
+
+
+def test_codes_are_grouped_for_people_and_other_text_left_as_it_is():
+    code = codes.new_code()
+    grouped = i18n.code_groups(code.lower())
+    assert grouped.replace("-", "") == code
+    assert [len(group) for group in grouped.split("-")] == [4, 4, 4, 4, 1]
+    assert i18n.code_groups("FAKE-123") == "FAKE-123"
+    assert i18n.code_groups(None) == ""
