@@ -149,3 +149,41 @@ def test_first_scan_time_comes_from_pending_scans_when_none_is_stored(engine, re
             session, item, "h", scans.SuspicionRules(), pending=recorder.pending(item.id)
         )
     assert check.first_scanned_at == earlier and check.scan_count == 2
+
+
+def test_a_batch_committed_while_the_page_asks_is_counted_once(engine, recorder, item):
+    # The page asks for the pending scans, then the batch commits, then the page reads:
+    # the scans are in both, and must count once.
+    for _ in range(3):
+        recorder.add(row(item))
+    pending = recorder.pending(item.id)
+    recorder.flush()
+    with make_sessionmaker(engine)() as session:
+        check = scans.check_scan(session, item, "h", scans.SuspicionRules(), pending=pending)
+    assert check.scan_count == 4
+
+
+def test_a_row_the_database_refuses_is_dropped_alone(engine, recorder, item, caplog):
+    recorder.add(row(item))
+    recorder.add({**row(item), "item_id": 2**31 - 1})  # no such item: the foreign key fails
+    recorder.add(row(item))
+    with caplog.at_level(logging.WARNING):
+        assert recorder.flush() == 2
+    assert "refused by the database and dropped" in caplog.text
+    assert stored(engine, item) == 2 and stored(engine) == 2
+    assert recorder.pending(item.id) == []
+
+
+def test_closing_does_not_hang_on_a_write_that_does_not_end(engine, item, caplog):
+    recorder = ScanRecorder(engine, interval=NEVER)
+    recorder.add(row(item))
+    recorder._write_lock.acquire()  # a write under way that never ends
+    try:
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING):
+            recorder.close(timeout=0.2)
+        assert time.monotonic() - started < 5
+        assert "did not end" in caplog.text
+    finally:
+        recorder._write_lock.release()
+    assert recorder.flush() == 1  # still held, and written once the database answers

@@ -15,7 +15,9 @@ What that gives up, and what keeps it honest:
   exits normally (gunicorn's graceful stop, the end of a CLI run) writes them first.
 * A failed write (database locked for longer than the busy timeout, a lost PostgreSQL
   connection) keeps the rows for the next attempt; past `max_pending` rows the oldest
-  are dropped with a warning, so a database that stays down cannot exhaust memory.
+  are dropped with a warning (one a minute at most), so a database that stays down
+  cannot exhaust memory. A row the database refuses (integrity, data) is written on its
+  own and dropped with a warning, so it cannot hold up the others.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ import datetime as dt
 import logging
 import os
 import threading
+import time
 import weakref
 from collections import defaultdict
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError, IntegrityError
 
 from trace.scans.services import write_scans
 
@@ -36,6 +40,8 @@ log = logging.getLogger(__name__)
 
 # A scan as the recorder holds it: services.scan_row.
 ScanRow = dict
+# At most one warning this often about scans dropped for want of room.
+DROP_WARNING_SECONDS = 60.0
 
 
 class ScanRecorder:
@@ -57,6 +63,7 @@ class ScanRecorder:
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._write_lock = threading.Lock()  # one batch at a time: thread, flush or close
+        self._dropped, self._drop_warned_at = 0, -DROP_WARNING_SECONDS
 
     def add(self, row: ScanRow) -> None:
         """Take one scan to write; returns at once."""
@@ -74,16 +81,20 @@ class ScanRecorder:
         with self._lock:
             return [*self._writing.get(item_id, ()), *self._waiting.get(item_id, ())]
 
-    def flush(self) -> int:
-        """Write every scan taken so far, now; the number written."""
-        with self._write_lock:
+    def flush(self, timeout: float | None = None) -> int:
+        """Write every scan taken so far, now; the number written. With `timeout`, give
+        up (0) when a write already under way holds on for longer than that."""
+        if not self._write_lock.acquire(timeout=-1 if timeout is None else timeout):
+            log.warning("scans not written: a write under way did not end in %ss", timeout)
+            return 0
+        try:
             with self._lock:
                 rows, self._rows = self._rows, []
                 self._writing, self._waiting = self._waiting, defaultdict(list)
             if not rows:
                 return 0
             try:
-                self._write(rows)
+                return self._write_refusing_bad_rows(rows)
             except Exception as error:  # kept for the next attempt; the pages go on
                 log.warning("%d scans not written yet: %s", len(rows), error)
                 self._put_back(rows)
@@ -91,16 +102,18 @@ class ScanRecorder:
             finally:
                 with self._lock:
                     self._writing = {}
-            return len(rows)
+        finally:
+            self._write_lock.release()
 
-    def close(self) -> None:
-        """Stop the thread and write what is left (at exit, and when an app is dropped)."""
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop the thread and write what is left (at exit, and when an app is dropped);
+        a database that hangs delays an exit by `timeout` seconds at most, twice."""
         self._stopped = True
         self._wake.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=30)
-        self.flush()
+            thread.join(timeout=timeout)
+        self.flush(timeout=timeout)
 
     # --- inside ---------------------------------------------------------------------------
 
@@ -126,6 +139,24 @@ class ScanRecorder:
         with self._writer.begin() as connection:
             write_scans(connection, rows)
 
+    def _write_refusing_bad_rows(self, rows: list[ScanRow]) -> int:
+        """Write `rows`; if the database refuses the batch for what is in it, write them
+        one by one and drop those it refuses. Returns how many were written."""
+        try:
+            self._write(rows)
+            return len(rows)
+        except (IntegrityError, DataError):
+            if len(rows) == 1:
+                raise
+        written = 0
+        for row in rows:
+            try:
+                self._write([row])
+                written += 1
+            except (IntegrityError, DataError) as error:
+                log.warning("a scan was refused by the database and dropped: %s", error)
+        return written
+
     def _put_back(self, rows: list[ScanRow]) -> None:
         with self._lock:
             self._rows[:0] = rows
@@ -143,7 +174,11 @@ class ScanRecorder:
                 scans.pop(0)
                 if not scans:
                     del self._waiting[row["item_id"]]
-        log.warning("%d scans dropped: the database has not taken them in time", count)
+        self._dropped += count
+        now = time.monotonic()
+        if now - self._drop_warned_at >= DROP_WARNING_SECONDS:  # not one line per scan
+            log.warning("%d scans dropped: the database has not taken them in time", self._dropped)
+            self._dropped, self._drop_warned_at = 0, now
 
 
 def _close_at_exit(reference: weakref.ref) -> None:
