@@ -68,7 +68,17 @@ class SweptMemoryStorage(MemoryStorage):
         now = time.monotonic()
         if now >= self._next_sweep:
             self._next_sweep = now + self.SWEEP_SECONDS
-            self._MemoryStorage__expire_events()
+            self.sweep()
+
+    def sweep(self) -> None:
+        """Drop the counters whose window has ended. Safe beside other threads' hits: the
+        stock sweep reads keys another thread's `get` may just have dropped (KeyError)."""
+        now = time.time()
+        for key, expiry in list(self.expirations.items()):  # a copy, taken atomically
+            if expiry <= now:
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
+                self.locks.pop(key, None)
 
 
 class RateLimits:
@@ -89,12 +99,17 @@ class RateLimits:
         try:
             return _first_breach(counter, limits, scope, client)
         except Exception as error:  # a storage down: count in memory meanwhile
-            if counter is self._fallback:
-                raise
-            log.warning("rate limit storage failed (%s); counting in memory", error)
-            self._fallback = self._fallback or FixedWindowRateLimiter(SweptMemoryStorage())
-            self._retry_storage_at = time.monotonic() + self.RETRY_STORAGE_SECONDS
-            return _first_breach(self._fallback, limits, scope, client)
+            if counter is not self._fallback:
+                log.warning("rate limit storage failed (%s); counting in memory", error)
+                self._fallback = self._fallback or FixedWindowRateLimiter(SweptMemoryStorage())
+                self._retry_storage_at = time.monotonic() + self.RETRY_STORAGE_SECONDS
+                try:
+                    return _first_breach(self._fallback, limits, scope, client)
+                except Exception as fallback_error:
+                    error = fallback_error
+            # Counting failed altogether: a limit that cannot count refuses nobody.
+            log.error("rate limits could not be counted (%r); the request goes through", error)
+            return None
 
     def guard(self, view, limits: list[RateLimitItem], scope: str):
         """`view`, answering 429 to a client over any of `limits` in `scope`."""

@@ -438,3 +438,44 @@ def test_a_storage_that_is_down_leaves_the_pages_up_and_limited(config, connecti
         assert "counting in memory" in caplog.text
     finally:
         app.extensions["trace"].engine.dispose()
+
+
+def test_sweeping_beside_other_threads_hitting_never_fails():
+    # Each hit may sweep; other threads' reads drop expired keys meanwhile (a KeyError in
+    # the stock sweep). Short windows make every key expire while the threads run.
+    storage, errors = SweptMemoryStorage(), []
+
+    def hit(worker: int):
+        deadline = time.monotonic() + 0.3
+        try:
+            while time.monotonic() < deadline:
+                storage._next_sweep = 0
+                storage.incr(f"{worker}-{time.monotonic_ns() % 50}", expiry=0.0005)
+                storage.get(f"{(worker + 1) % 4}-{time.monotonic_ns() % 50}")
+        except Exception as error:  # the test reports it
+            errors.append(error)
+
+    threads = [threading.Thread(target=hit, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_when_no_count_can_be_kept_the_request_goes_through(config, connection, item, caplog):
+    app = limited_app(config, connection, ratelimit_storage="redis://127.0.0.1:1/0")
+    limits = app.extensions["trace_limiter"]
+
+    class Broken:
+        def hit(self, *args):
+            raise RuntimeError("no memory either")
+
+    limits._fallback = Broken()
+    try:
+        with caplog.at_level("ERROR"):
+            response = app.test_client().get(f"/s/{item.code}", headers=EN)
+        assert response.status_code == 200
+        assert "could not be counted" in caplog.text
+    finally:
+        app.extensions["trace"].engine.dispose()
