@@ -74,6 +74,7 @@ def scan_page(code: str):
 _CODE_STAND_IN = "zqzcodezqz"
 _TOKEN_STAND_IN = "zqztokenzqz"
 BLANK_FORMS = "trace_blank_report_forms"
+MAX_CACHED_FORMS = 64
 
 
 def _blank_report_form(code: str) -> Markup:
@@ -90,6 +91,8 @@ def _blank_report_form(code: str) -> Markup:
             csrf_token=lambda: _TOKEN_STAND_IN,
         )
         if not current_app.jinja_env.auto_reload:  # templates being edited: render anew
+            if len(forms) >= MAX_CACHED_FORMS:  # a proxy passing odd mount points on
+                forms.clear()
             forms[key] = form
     # A code comes from the database and a token is hex: neither needs escaping.
     return Markup(form.replace(_CODE_STAND_IN, code).replace(_TOKEN_STAND_IN, csrf.csrf_token()))
@@ -183,10 +186,6 @@ def _code_error(code: str) -> DomainError:
     return NotFound("no item has this code", {"code": ["unknown code"]})
 
 
-# What a report about a code that is nobody's is likely to be about.
-UNKNOWN_CODE_CATEGORIES = ("counterfeit", "other")
-
-
 def _unknown_page(code: str, form: ReportForm | None = None):
     """The page for a code no item has (or no code at all), with a form to report it as
     a suspected counterfeit: the customer holding a fake is the one who scans it."""
@@ -195,7 +194,7 @@ def _unknown_page(code: str, form: ReportForm | None = None):
         form = ReportForm(category="counterfeit")
     else:
         status = 422
-    limits = {**_limits(), "categories": UNKNOWN_CODE_CATEGORIES}
+    limits = {**_limits(), "categories": complaints.SCANNED_CODE_CATEGORIES}
     return render_page("public/unknown.html", status, code=code[:64], form=form, limits=limits)
 
 

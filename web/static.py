@@ -13,6 +13,7 @@ from pathlib import Path
 from flask import Flask, current_app, request, url_for
 
 ONE_YEAR = 365 * 24 * 3600
+MAX_FIXED_URLS = 256
 
 
 @lru_cache(maxsize=64)
@@ -53,5 +54,7 @@ def fixed_url(endpoint: str, **values) -> str:
     urls = app.extensions.setdefault("trace_fixed_urls", {})
     url = urls.get(key)
     if url is None:
+        if len(urls) >= MAX_FIXED_URLS:  # a proxy passing odd mount points on
+            urls.clear()
         url = urls[key] = url_for(endpoint, **values)
     return url

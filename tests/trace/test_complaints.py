@@ -70,6 +70,20 @@ def test_a_complaint_about_a_code_no_item_has_keeps_the_code(session, tmp_path):
     assert complaints.find_complaint_by_token(session, token).id == complaint.id
 
 
+@pytest.mark.parametrize("category", ["safety", "recall", "defect"])
+def test_a_code_no_item_has_is_reported_as_counterfeit_or_other(session, tmp_path, category):
+    with pytest.raises(Invalid) as error:
+        complaints.submit_complaint(
+            session,
+            "public",
+            scanned_code=codes.new_code(),
+            category=category,
+            description="Bought at a market stall.",
+        )
+    assert error.value.fields["category"] == ["one of: counterfeit, other"]
+    assert session.scalars(select(Complaint)).all() == []
+
+
 @pytest.mark.parametrize(
     ("scanned", "kept"),
     [("FAKE-123", "FAKE-123"), ("A\x00B\x07C", "ABC"), ("x" * 100, "x" * 64), ("\x00", "-")],

@@ -33,6 +33,8 @@ from trace.production.models import Item
 
 # What a customer may choose; the page translates each. Order is the order shown.
 CATEGORIES = ("defect", "damaged", "safety", "missing_parts", "counterfeit", "recall", "other")
+# What a complaint about a code no item has can be about: the code itself.
+SCANNED_CODE_CATEGORIES = ("counterfeit", "other")
 _SEVERITY = {"safety": Severity.high, "counterfeit": Severity.high, "recall": Severity.high}
 DESCRIPTION_LENGTH = (5, 2000)
 UPDATE_LENGTH = 5000
@@ -113,7 +115,8 @@ def submit_complaint(
     if (item_id is None) == (scanned_code is None):
         raise ValueError("a complaint is about an item or about a scanned code, not both")
     contact = contact or Contact()
-    fields = _check_input(category, description, contact)
+    allowed = CATEGORIES if scanned_code is None else SCANNED_CODE_CATEGORIES
+    fields = _check_input(category, description, contact, allowed)
     checked_photo = None
     if photo:
         try:
@@ -176,10 +179,10 @@ def _clean(text: str | None) -> str:
     return "".join(kept).replace("\r", "").strip()
 
 
-def _check_input(category: str, description: str, contact: Contact) -> dict:
+def _check_input(category: str, description: str, contact: Contact, allowed=CATEGORIES) -> dict:
     fields: dict[str, list[str]] = {}
-    if category not in CATEGORIES:
-        fields["category"] = [f"one of: {', '.join(CATEGORIES)}"]
+    if category not in allowed:
+        fields["category"] = [f"one of: {', '.join(allowed)}"]
     shortest, longest = DESCRIPTION_LENGTH
     if not shortest <= len(_clean(description)) <= longest:
         fields["description"] = [f"between {shortest} and {longest} characters"]
