@@ -317,6 +317,18 @@ def test_a_unit_cannot_take_in_a_part_it_is_itself_inside(session):
     assert record(session, controller, parts=[installed("X", item_code=kettle.code)]).id
 
 
+def test_voiding_a_removal_cannot_close_a_loop(session):
+    # The pump comes out of the kettle, the kettle goes into the pump: voiding the removal
+    # would put the pump back inside the kettle that is inside it.
+    kettle, pump = old_item(session), old_item(session)
+    record(session, kettle, parts=[installed("PUMP-2", item_code=pump.code)])
+    removal = record(session, kettle, parts=[removed("PUMP-2", item_code=pump.code)])
+    record(session, pump, parts=[installed("K", item_code=kettle.code)])
+    with pytest.raises(Conflict) as error:
+        service.void_repair(session, TECHNICIAN, removal, "entered on the wrong unit")
+    assert "inside a part it removed" in str(error.value.fields)
+
+
 def test_bad_parts_are_named_by_index(session):
     unit, part = old_item(session), factories.make_item(session, serial="PUMP-1")
     parts = [

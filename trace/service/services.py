@@ -474,16 +474,32 @@ def _check_undoable(session: Session, repair: Repair) -> None:
             f"a part this repair removed is now installed in item id {back}",
             {"repair": ["a removed part was installed elsewhere since"]},
         )
+    # Putting a removed part back must not close a loop: the unit may since have gone
+    # inside that very part.
+    hosts = set(_hosts_of(session, repair.item_id))
+    if hosts & set(session.scalars(_removed_parts(repair))):
+        raise Conflict(
+            "the repaired unit is now inside a part this repair removed; undoing it would "
+            "put that part back inside the unit",
+            {"repair": ["the unit is inside a part it removed"]},
+        )
 
 
-def _reinstalled_elsewhere(session: Session, repair: Repair) -> int | None:
-    removed = select(ItemComponent.component_item_id).where(
+def _removed_parts(repair: Repair):
+    """The tracked parts `repair` took out of its unit."""
+    return select(ItemComponent.component_item_id).where(
         ItemComponent.removed_by_repair_id == repair.id,
         ItemComponent.component_item_id.is_not(None),
     )
+
+
+def _reinstalled_elsewhere(session: Session, repair: Repair) -> int | None:
     return session.scalar(
         select(ItemComponent.item_id)
-        .where(ItemComponent.component_item_id.in_(removed), ItemComponent.removed_at.is_(None))
+        .where(
+            ItemComponent.component_item_id.in_(_removed_parts(repair)),
+            ItemComponent.removed_at.is_(None),
+        )
         .limit(1)
     )
 
