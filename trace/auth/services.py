@@ -178,7 +178,9 @@ class KeyCache:
     found active are kept, each for `seconds` after its check; unknown and revoked keys
     are looked up every time, so a new key works at once. revoke_api_key empties every
     cache of its process (when it runs and again when it commits): a revocation through
-    this process takes effect at once, one through another within `seconds`.
+    this process takes effect for every request that checks the key after it commits; one
+    through another process, or a request that was checking the key meanwhile, within
+    `seconds`.
     """
 
     MAX_KEYS = 1000
