@@ -171,3 +171,12 @@ def test_scan_page_settings_from_the_environment(tmp_path):
     assert config.suspicious_max_clients == 10
     assert config.display_timezone == "Europe/Berlin"
     assert config.complaint_photo_max_bytes == 1024 * 1024
+
+
+def test_urls_built_once_are_kept_for_a_bounded_number_of_mount_points(app):
+    from web.static import MAX_FIXED_URLS, fixed_url
+
+    for number in range(MAX_FIXED_URLS + 10):
+        with app.test_request_context("/", base_url=f"http://localhost/m{number}"):
+            assert fixed_url("pages.index") == f"/m{number}/"
+    assert len(app.extensions["trace_fixed_urls"]) <= MAX_FIXED_URLS

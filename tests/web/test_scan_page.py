@@ -312,6 +312,17 @@ def test_a_page_is_still_served_when_the_scan_cannot_be_recorded(
     assert "Genuine" in visible_text(response)
 
 
+def test_a_driver_error_while_recording_still_serves_the_page(client, session, kettle, monkeypatch):
+    from trace.scans import services
+
+    real = services._driver_insert(session.connection().dialect)
+    broken = ("INSERT INTO no_such_table (x) VALUES (1)", *real[1:])
+    monkeypatch.setattr(services, "_driver_insert", lambda dialect: broken)
+    response = client.get(f"/s/{kettle.code}", headers=EN)
+    assert response.status_code == 200
+    assert "Genuine" in visible_text(response)
+
+
 # --- languages -------------------------------------------------------------------------------
 
 
