@@ -276,26 +276,17 @@ class Prepared:
 
     def execute(self, connection: Connection, params: dict | None = None) -> Ran:
         """Run with `params` (by bind name) in `connection`'s transaction."""
-        dialect = connection.dialect
-        compiled = self._compiled.get(dialect.name) or self._compile(dialect)
-        values = compiled.values(params or {})
-        dbapi, events = dialect.loaded_dbapi, connection.dispatch
-        cursor = connection.connection.dbapi_connection.cursor()
-        try:
-            for listener in events.before_cursor_execute:
-                listener(connection, cursor, compiled.sql, values, None, False)
-            cursor.execute(compiled.sql, values)
-            rows = cursor.fetchall() if cursor.description else []
-            rowcount = cursor.rowcount
-            for listener in events.after_cursor_execute:
-                listener(connection, cursor, compiled.sql, values, None, False)
-        except dbapi.Error as error:
-            raise DBAPIError.instance(compiled.sql, values, error, dbapi.Error) from error
-        finally:
-            cursor.close()
+        compiled = self._compiled.get(connection.dialect.name) or self._compile(connection.dialect)
+        rows, rowcount = _run(connection, compiled.sql, compiled.values(params or {}), many=False)
         if compiled.results:
             rows = [compiled.processed(row) for row in rows]
         return Ran(rows, rowcount)
+
+    def execute_many(self, connection: Connection, params: list[dict]) -> int:
+        """Run once for each of `params` in one executemany (no rows back); rows changed."""
+        compiled = self._compiled.get(connection.dialect.name) or self._compile(connection.dialect)
+        values = [compiled.values(one) for one in params]
+        return _run(connection, compiled.sql, values, many=True)[1]
 
     def _compile(self, dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)
@@ -309,6 +300,30 @@ class Prepared:
         prepared = _Compiled(compiled.string, compiled.positional, binds, results)
         self._compiled[dialect.name] = prepared
         return prepared
+
+
+def _run(connection: Connection, sql: str, values, *, many: bool) -> tuple[list, int]:
+    """`sql` on the connection's driver cursor: its rows (none for many) and row count,
+    cursor listeners called, driver errors raised as SQLAlchemy's."""
+    dbapi, events = connection.dialect.loaded_dbapi, connection.dispatch
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        for listener in events.before_cursor_execute:
+            listener(connection, cursor, sql, values, None, many)
+        if many:
+            cursor.executemany(sql, values)
+            rows = []
+        else:
+            cursor.execute(sql, values)
+            rows = cursor.fetchall() if cursor.description else []
+        rowcount = cursor.rowcount
+        for listener in events.after_cursor_execute:
+            listener(connection, cursor, sql, values, None, many)
+    except dbapi.Error as error:
+        raise DBAPIError.instance(sql, values, error, dbapi.Error) from error
+    finally:
+        cursor.close()
+    return rows, rowcount
 
 
 @dataclass(frozen=True)

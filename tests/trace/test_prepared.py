@@ -111,3 +111,26 @@ def test_cursor_listeners_see_the_statements(session, values):
     finally:
         event.remove(connection, "before_cursor_execute", listener)
     assert seen == ["INSERT"]
+
+
+def test_many_rows_in_one_executemany_with_their_types(session, values):
+    connection = session.connection()
+    many = Prepared(
+        insert(INSPECTION)
+        .inline()
+        .values({name: bindparam(name, type_=INSPECTION.c[name].type) for name in COLUMNS})
+    )
+    rows = [
+        {**values, "event_id": uuid.uuid4(), "occurred_at": T0 + dt.timedelta(minutes=n)}
+        for n in range(3)
+    ]
+    seen = []
+    event.listen(connection, "before_cursor_execute", lambda *args: seen.append(args[-1]))
+    assert many.execute_many(connection, rows) == 3
+    assert seen == [True]  # listeners are told it is an executemany
+    stored = session.scalars(
+        select(Inspection.occurred_at).where(Inspection.event_id.in_([r["event_id"] for r in rows]))
+    )
+    assert sorted(stored) == [row["occurred_at"] for row in rows]
+    with pytest.raises(IntegrityError):
+        many.execute_many(connection, rows[:1])  # the same event id again

@@ -5,7 +5,7 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests import factories
 from tests.trace import scan_helpers as records
@@ -313,11 +313,11 @@ def test_a_page_is_still_served_when_the_scan_cannot_be_recorded(
 
 
 def test_a_driver_error_while_recording_still_serves_the_page(client, session, kettle, monkeypatch):
+    from trace.db import Prepared
     from trace.scans import services
 
-    real = services._driver_insert(session.connection().dialect)
-    broken = ("INSERT INTO no_such_table (x) VALUES (1)", *real[1:])
-    monkeypatch.setattr(services, "_driver_insert", lambda dialect: broken)
+    broken = Prepared(text("INSERT INTO no_such_table (x) VALUES (:x)").bindparams(x=1))
+    monkeypatch.setattr(services, "INSERT_SCAN", broken)
     response = client.get(f"/s/{kettle.code}", headers=EN)
     assert response.status_code == 200
     assert "Genuine" in visible_text(response)
