@@ -29,6 +29,7 @@ from trace.catalog.models import Product
 from trace.errors import DomainError, Invalid, NotFound
 from trace.production import services as production
 from trace.production.models import Batch, BatchStatus, Item
+from trace.scans.story import product_view
 
 GS1_VOCABULARY = "https://gs1.org/voc/"
 # Forms of the vocabulary's namespace that clients send in linkType, besides "gs1:".
@@ -182,17 +183,6 @@ def resolve_digital_link(session: Session, link: gs1.DigitalLink) -> Resolution:
 # --- public views -------------------------------------------------------------------------
 
 
-def _product_view(product: Product) -> dict:
-    return {
-        "sku": product.sku,
-        "name": product.name,
-        "gtin": product.gtin,
-        "description": product.description,
-        "public_attributes": dict(product.public_attributes or {}),
-        "warranty_months": product.warranty_months,
-    }
-
-
 def _batch_view(batch: Batch) -> dict:
     return {
         "lot_number": batch.lot_number,
@@ -204,7 +194,7 @@ def _batch_view(batch: Batch) -> dict:
 def _item_facts(item: Item) -> dict:
     return {
         "serial": item.serial,
-        "product": _product_view(item.product),
+        "product": product_view(item.product),
         "batch": _batch_view(item.batch),
         "produced_at": item.produced_at.isoformat(),
         "status": item.status.value,
@@ -229,7 +219,7 @@ def resolution_view(resolution: Resolution) -> dict:
     """The public view of whatever a Digital Link names: item, batch or product."""
     if resolution.item is not None:
         return unverified_item_view(resolution.item)
-    view = {"product": _product_view(resolution.product)}
+    view = {"product": product_view(resolution.product)}
     if resolution.batch is not None:
         view["batch"] = _batch_view(resolution.batch)
     return view
