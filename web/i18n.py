@@ -17,12 +17,12 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, current_app, g, redirect, request
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
 from trace.codes import MalformedCode, format_code
-from web.templating import LocalizedLoader
+from web.templating import LocalizedLoader, escape_text
 from web.translations import EN, LANGUAGES, MESSAGES, ZH
 
 COOKIE = "trace_lang"
@@ -145,20 +145,32 @@ def format_datetime(value: dt.datetime | None, language: str | None = None) -> s
     return f"{format_date(local.date(), language)}{separator}{local:%H:%M}"
 
 
-def time_tag(value: dt.datetime | None) -> Markup:
+def time_html(value: dt.datetime | None, language: str | None = None) -> str:
     """<time> with the machine-readable instant and the local date and time."""
     if value is None:
-        return Markup("")
-    # Markup's % escapes through a helper object per argument: dear for a page with a
-    # dozen times. An ISO instant is digits and separators; the local text is escaped.
-    return Markup(f'<time datetime="{value.isoformat()}">{escape(format_datetime(value))}</time>')
+        return ""
+    # An ISO instant is digits and separators; the local text is escaped.
+    local = escape_text(format_datetime(value, language))
+    return f'<time datetime="{value.isoformat()}">{local}</time>'
+
+
+def date_html(value: dt.date | dt.datetime | None, language: str | None = None) -> str:
+    """<time> with the machine-readable value and the local date."""
+    if value is None:
+        return ""
+    return (
+        f'<time datetime="{value.isoformat()}">{escape_text(format_date(value, language))}</time>'
+    )
+
+
+def time_tag(value: dt.datetime | None) -> Markup:
+    """time_html for templates."""
+    return Markup(time_html(value))
 
 
 def date_tag(value: dt.date | dt.datetime | None) -> Markup:
-    """<time> with the machine-readable value and the local date."""
-    if value is None:
-        return Markup("")
-    return Markup(f'<time datetime="{value.isoformat()}">{escape(format_date(value))}</time>')
+    """date_html for templates."""
+    return Markup(date_html(value))
 
 
 def limits_text(lower: float | None, upper: float | None, unit: str | None) -> str:

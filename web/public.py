@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request, url_for
+import re
+from urllib.parse import quote
 
-from web.i18n import current_language, messages, rendering, t, translator
+from flask import current_app, render_template, render_template_string, request, url_for
+
+from web.i18n import current_language, messages, rendering, t, translator, zone_label
 from web.templating import localized_name
 
 PAGE_HEADERS = (("Cache-Control", "no-store"), ("Vary", "Accept, Accept-Language, Cookie"))
@@ -47,3 +50,70 @@ def render_error(status: int, title_key: str, text_key: str, back: str | None = 
 def _product_page() -> str | None:
     code = (request.view_args or {}).get("code")
     return url_for("scan.scan_page", code=code) if code else None
+
+
+# --- pages built in Python inside the shared frame ------------------------------------------
+
+# What differs between pages in public/layout.html, as stand-ins (letters only: nothing
+# escapes or quotes them) in a frame rendered once per language, mount point and zone.
+_SLOTS = {"zqztitlezqz": "title", "zqzbodyzqz": "body_class", "zqzmainzqz": "main"}
+_NEXT = "zqznextzqz"
+_SLOT = re.compile("|".join([*_SLOTS, _NEXT]))
+_FRAME_PAGE = (
+    '{%% extends "%s" %%}'
+    "{%% block title %%}zqztitlezqz{%% endblock %%}"
+    "{%% block body_class %%}zqzbodyzqz{%% endblock %%}"
+    "{%% block main %%}zqzmainzqz{%% endblock %%}"
+)
+FRAMES = "trace_public_frames"
+MAX_CACHED_FRAMES = 64
+
+
+def render_built_page(title: str, body_class: str, main: str, status: int = 200):
+    """A public page whose title, body class and <main> were built (and escaped) in
+    Python, in the frame every public page shares: public/layout.html."""
+    values = {
+        "title": title,
+        "body_class": body_class,
+        "main": main,
+        # Letters, digits, "/" and %XX: nothing in it to escape.
+        "next": quote(_here(), safe="/"),
+    }
+    texts, slots = _frame(current_language())
+    parts = [texts[0]]
+    for slot, text in zip(slots, texts[1:], strict=True):
+        parts += (values[slot], text)
+    html = "".join(parts)
+    return current_app.response_class(html, status, PAGE_HEADERS)
+
+
+def _frame(language: str) -> tuple[list[str], list[str]]:
+    """public/layout.html in `language`: its texts, and the slots between them."""
+    frames = current_app.extensions.setdefault(FRAMES, {})
+    key = (language, request.script_root, zone_label())
+    frame = frames.get(key)
+    if frame is None:
+        frame = _render_frame(language)
+        if not current_app.jinja_env.auto_reload:  # templates being edited: render anew
+            if len(frames) >= MAX_CACHED_FRAMES:
+                frames.clear()
+            frames[key] = frame
+    return frame
+
+
+def _render_frame(language: str) -> tuple[list[str], list[str]]:
+    def switch_url(code: str) -> str:
+        return f"/lang/{code}?next={_NEXT}"
+
+    source = _FRAME_PAGE % localized_name(language, "public/layout.html")
+    with rendering(language):
+        html = render_template_string(
+            source, m=messages(language), t=translator(language), switch_url=switch_url
+        )
+    texts = _SLOT.split(html)
+    slots = [_SLOTS.get(stand_in, "next") for stand_in in _SLOT.findall(html)]
+    return texts, slots
+
+
+def _here() -> str:
+    return request.full_path.rstrip("?") if request.method == "GET" else request.path

@@ -35,11 +35,11 @@ from trace.errors import DomainError, Invalid, NotFound
 from trace.scans import services as scans
 from trace.scans import story
 from trace.scans.recorder import ScanRecorder
-from web import csrf
+from web import csrf, scan_html
 from web.database import get_session, state
 from web.errors import error_response, prefers_html
-from web.i18n import current_language, display_zone, format_number, t
-from web.public import render_error, render_fragment, render_page
+from web.i18n import current_language, display_zone, format_number, rendering, t
+from web.public import render_built_page, render_error, render_fragment, render_page
 
 bp = Blueprint("scan", __name__)
 log = logging.getLogger(__name__)
@@ -65,7 +65,19 @@ def scan_page(code: str):
         return _no_store(jsonify(story.jsonable(view)))
     if view is None:
         return _unknown_page(code)
-    return render_page("public/scan.html", view=view, report_form=_blank_report_form(view["code"]))
+    return _scan_html(view)
+
+
+def _scan_html(view: dict):
+    """The scan page, built in Python (web/scan_html.py) inside the public frame."""
+    language, code = current_language(), view["code"]
+    report_url = None
+    if view["verdict"] == "recalled":
+        report_url = url_for("scan.report_form", code=code, category="recall")
+    with rendering(language):
+        main = scan_html.scan_main(view, language, report_url, _blank_report_form(code))
+    title = scan_html.scan_title(view, language)
+    return render_built_page(title, f"verdict-{view['verdict']}", main)
 
 
 # The blank complaint form reads the same for every reader of a language but for the

@@ -12,7 +12,7 @@ template:
   each callable anew whether it wants the context; TraceContext calls plain functions
   and methods straight away.
 * Some sixty fixed messages a page, each looked up, escaped and joined per request.
-  LocalizedLoader serves each template once per language ("@zh-CN/public/scan.html") with
+  LocalizedLoader serves each template once per language ("@zh-CN/public/complaint.html") with
   its fixed messages written in as text, escaped once, when the template is compiled.
   Messages with placeholders, and everything else, stay expressions.
 """
@@ -72,6 +72,20 @@ class TraceEnvironment(Environment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
+
+
+def escape_text(value) -> str:
+    """`value` as text safe in HTML, written exactly as markupsafe (and so Jinja) writes
+    it, but a plain str: pages built in Python (web/scan_html.py) write some seventy
+    values each, and a Markup wrapper per value cost them more than the escaping."""
+    return (
+        str(value)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&#34;")
+        .replace("'", "&#39;")
+    )
 
 
 def localized_name(language: str, template: str) -> str:

@@ -204,6 +204,80 @@ def test_product_names_and_attributes_are_escaped(client, session):
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
 
 
+def test_every_free_text_of_the_story_is_escaped(client, session):
+    # The page is built in Python (web/scan_html.py): each value it writes must be escaped.
+    product = factories.make_product(session, sku="SKU-<i>", public_attributes={"a": "b"})
+    line = factories.make_line(session, public_name=EVIL)
+    batch = factories.make_batch(session, product=product, line=line)
+    item = factories.make_item(session, batch)
+    measurement = Measurement(name=EVIL, value=1.0, unit=EVIL, upper_limit=2.0)
+    records.inspection(session, item, measurements=[measurement])
+    records.process_record(session, batch=batch, parameter=EVIL)
+    records.shipment(
+        session,
+        items=[item],
+        carrier=EVIL,
+        origin=EVIL,
+        events=[(ShipmentStatus.in_transit, records.T0, EVIL)],
+    )
+    records.repair(session, item, action=EVIL, parts=[(PartDirection.removed, EVIL)])
+    production.change_batch_status(session, "test", batch, BatchStatus.recalled, EVIL)
+    session.commit()
+    for headers in (EN, ZH):
+        html = client.get(f"/s/{item.code}", headers=headers).get_data(as_text=True)
+        assert "<script>" not in html and "<b onmouseover" not in html and "<i>" not in html
+        assert html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") >= 9
+
+
+def test_shipments_on_the_way_and_returned(client, session, kettle):
+    expected = records.T0 + dt.timedelta(days=4)
+    records.shipment(
+        session,
+        items=[kettle],
+        shipped_at=records.T0 + dt.timedelta(days=10),
+        expected_at=expected,
+        events=[(ShipmentStatus.in_transit, records.T0 + dt.timedelta(days=11), "Wuhan hub")],
+    )
+    records.shipment(
+        session,
+        items=[kettle],
+        shipped_at=records.T0 + dt.timedelta(days=20),
+        events=[(ShipmentStatus.returned, records.T0 + dt.timedelta(days=21), None)],
+    )
+    session.commit()
+    response = client.get(f"/s/{kettle.code}", headers=EN)
+    html = response.get_data(as_text=True)
+    text = visible_text(response)
+    assert "Last location: Wuhan hub" in text
+    assert message("shipment.expected", "en", date="5 Oct 2026") in text
+    for step in ("In transit", "Returned"):  # each the step the shipment is at now
+        assert re.search(rf'<li class="current">\s*<span class="step">{step}</span>', html)
+
+
+def test_batch_sampling_and_readings_outside_the_limits(client, session):
+    batch = factories.make_batch(session)
+    item = factories.make_item(session, batch)
+    bad = Measurement(name="Lid force", value=9.5, unit="N", lower_limit=10.0)
+    records.inspection(session, batch=batch, final=True, measurements=[bad])
+    records.process_record(session, batch=batch, parameter="Oven", value=860.0)
+    records.process_record(
+        session, batch=batch, parameter="Oven", value=830.0, at=records.T0 + dt.timedelta(hours=1)
+    )
+    session.commit()
+    text = visible_text(client.get(f"/s/{item.code}", headers=EN))
+    assert message("inspection.batch", "en") in text
+    assert "Lid force 9.5 N Specification limits: ≥ 10 N ✕ Outside limits" in text
+    # The latest reading is within the limits, but one of the two was not.
+    assert "Oven 830 °C Specification limits: 820 – 850 °C ✕ Outside limits" in text
+    assert message("process.readings", "en", count=2, out=1) in text
+
+
+def test_the_language_switch_comes_back_to_the_same_page(client, kettle):
+    html = client.get(f"/s/{kettle.code}?from=qr&x=<b>", headers=ZH).get_data(as_text=True)
+    assert f'href="/lang/en?next=/s/{kettle.code}%3Ffrom%3Dqr%26x%3D%3Cb%3E"' in html
+    assert '<span class="language current" lang="zh-CN" aria-current="true">' in html
+
+
 def test_pages_load_no_inline_script_or_style(client, kettle):
     for path in [f"/s/{kettle.code}", f"/s/{codes.new_code()}", f"/s/{kettle.code}/report"]:
         response = client.get(path, headers=EN)

@@ -1,10 +1,19 @@
 """Templates rendered per language with their fixed messages written in, and dict lookups."""
 
 import flask
+import markupsafe
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jinja2 import DictLoader, TemplateNotFound
 
-from web.templating import LocalizedLoader, TraceEnvironment, localize, localized_name
+from web.templating import (
+    LocalizedLoader,
+    TraceEnvironment,
+    escape_text,
+    localize,
+    localized_name,
+)
 from web.translations import EN, ZH
 
 TEXTS = {"greeting": 'Hello & <welcome> "you"', "braces": "a {{ trap }}", "plain": "Plain"}
@@ -96,3 +105,14 @@ def test_calls_pass_the_context_only_to_what_asks_for_it():
     )
     values = {"page_name": page_name, "g": Greeter(), "plain": lambda n: n * 2, "stops": stops}
     assert template.render(name="scan", **values) == "scan|hi you|4|True"
+
+
+@given(st.one_of(st.text(), st.integers(), st.floats(allow_nan=False)))
+def test_escape_text_writes_what_markupsafe_writes(value):
+    assert escape_text(value) == str(markupsafe.escape(value))
+
+
+def test_escape_text_escapes_every_special_character():
+    assert escape_text("""<a href="x" title='y'>&</a>""") == (
+        "&lt;a href=&#34;x&#34; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+    )
