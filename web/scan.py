@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from markupsafe import Markup
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 
 PUBLIC_ACTOR = "public"
 RECORDER = "trace_scan_recorder"
+PAGE_TURNS = "trace_scan_page_turns"
 # Room for the form's text fields around the photo in a multipart body.
 FORM_OVERHEAD_BYTES = 256 * 1024
 MEBIBYTE = 1024 * 1024
@@ -58,6 +61,11 @@ MEBIBYTE = 1024 * 1024
 @bp.get("/S/<code>")
 @bp.get("/s/<code>")
 def scan_page(code: str):
+    with current_app.extensions[PAGE_TURNS].turn():
+        return _scan_page(code)
+
+
+def _scan_page(code: str):
     view = _scan(code)
     if not prefers_html():
         if view is None:
@@ -140,7 +148,7 @@ def _reading() -> Iterator[Connection]:
     if isinstance(bind, Connection):
         yield bind
         return
-    with bind.connect() as connection, connection.begin():
+    with current_app.extensions[PAGE_TURNS].reading() as connection:
         yield connection
 
 
@@ -176,10 +184,66 @@ def _record(
 
 
 def init_scans(app, config: Config) -> None:
-    """The app's scan recorder, unless scans are to be written within their requests."""
+    """The app's scan recorder, unless scans are to be written within their requests, and
+    the turns its scan pages take."""
+    engine = app.extensions["trace"].engine
     if config.scan_batch_seconds > 0:
-        engine = app.extensions["trace"].engine
         app.extensions[RECORDER] = ScanRecorder(engine, config.scan_batch_seconds)
+    app.extensions[PAGE_TURNS] = PageTurns(engine)
+
+
+class PageTurns:
+    """The turns the scan pages of one process take, and the connection they read on.
+
+    On SQLite the pages take turns, on a lock. An SQLite read runs in this process, in
+    SQLite's C code, which lets go of Python's GIL at each step of a statement (a page
+    takes some twenty): with several pages in flight in one process's threads, each step
+    handed the GIL to another page's thread and each page waited to get it back; a third
+    of the throughput went on switching (bench/scan.py, gunicorn's four threads). Python
+    runs one thread at a time anyway, so pages taking turns lose nothing but that. Other
+    requests (API posts, labels) do not take turns with them. Taking turns, the pages can
+    also share one connection, kept open, instead of taking one from the pool and giving
+    it back (with a rollback) for each page.
+
+    On PostgreSQL a page waits for the server over a socket, and other pages should run
+    meanwhile: no turns, and a pooled connection each.
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._connection: Connection | None = None
+        self._pid: int | None = None
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Make a page within this block: its turn, where pages take turns."""
+        if self._lock is None:
+            yield
+            return
+        with self._lock:
+            yield
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection in a transaction of its own, for one page's reads (inside `turn`)."""
+        if self._lock is None:
+            with self.engine.connect() as connection, connection.begin():
+                yield connection
+            return
+        connection = self._kept()
+        try:
+            with connection.begin():
+                yield connection
+        except BaseException:
+            self._connection = None  # a fresh one next time, whatever went wrong
+            connection.close()
+            raise
+
+    def _kept(self) -> Connection:
+        if self._connection is None or self._pid != os.getpid():  # not a parent's
+            self._connection, self._pid = self.engine.connect(), os.getpid()
+        return self._connection
 
 
 def _rules(config: Config) -> scans.SuspicionRules:
