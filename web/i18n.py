@@ -9,6 +9,7 @@ each language's usual form.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -188,7 +189,13 @@ def limits_text(lower: float | None, upper: float | None, unit: str | None) -> s
 
 def zone_label() -> str:
     """The display zone as readers know it everywhere: UTC+08:00."""
-    offset = dt.datetime.now(display_zone()).strftime("%z")
+    return _zone_label(display_zone(), int(time.time() // 60))
+
+
+@lru_cache(maxsize=16)
+def _zone_label(zone: ZoneInfo, minute: int) -> str:
+    # Worked out once a minute: offsets change at daylight saving time, on the minute.
+    offset = dt.datetime.fromtimestamp(minute * 60, zone).strftime("%z")
     return f"UTC{offset[:3]}:{offset[3:]}"
 
 

@@ -164,7 +164,7 @@ def _record(
         check.verdict,
         request.remote_addr,
         current_language(),
-        request.user_agent.string,
+        request.headers.get("User-Agent"),  # not request.user_agent: nothing parses it
         secret=config.secret_key,
         scanned_at=now,
         client_hash=client_hash,

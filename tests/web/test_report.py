@@ -1,14 +1,18 @@
 """Reporting a problem from the scan page, following it by its private link, CSRF, rate limits."""
 
+import datetime as dt
 import io
 import re
+import secrets
 import threading
 import time
 import uuid
+from email.utils import parsedate_to_datetime
 
 import pytest
 from PIL import Image
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from tests import factories
 from tests.conftest import _test_sessions
@@ -16,6 +20,7 @@ from tests.web.test_scan_page import BROWSER, EN, EVIL, JSON, ZH, message, visib
 from trace import codes
 from trace.complaints import services as complaints
 from trace.complaints.models import Complaint, ComplaintStatus
+from web import csrf
 from web.app import create_app
 from web.ratelimit import SweptMemoryStorage
 
@@ -70,6 +75,29 @@ def test_the_form_is_on_the_scan_page_with_a_token_and_its_cookie(client, item):
         assert f'value="{category}"' in html
     cookie = response.headers["Set-Cookie"]
     assert "trace_csrf=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_the_seed_cookie_is_what_werkzeug_would_write(secure):
+    seed = secrets.token_urlsafe(32)
+    response = Response()
+    response.set_cookie(
+        csrf.COOKIE, seed, max_age=csrf.COOKIE_MAX_AGE, secure=secure, httponly=True, samesite="Lax"
+    )
+    expected = response.headers["Set-Cookie"]
+    written = csrf.seed_cookie(seed, secure)
+    # Expires is now plus the lifetime: the two may be written a second apart.
+    assert _without_expiry(written) == _without_expiry(expected)
+    apart = parsedate_to_datetime(_expiry(written)) - parsedate_to_datetime(_expiry(expected))
+    assert abs(apart) <= dt.timedelta(seconds=1)
+
+
+def _without_expiry(cookie: str) -> str:
+    return re.sub(r"Expires=[^;]+", "", cookie)
+
+
+def _expiry(cookie: str) -> str:
+    return re.search(r"Expires=([^;]+)", cookie).group(1)
 
 
 def test_the_form_on_its_own_page(client, item):

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.orm import Session
@@ -105,7 +106,13 @@ def user_agent_family(user_agent: str | None) -> str | None:
     """The family of a User-Agent (chrome, safari, wechat, bot, ...), "other", or None."""
     if not user_agent:
         return None
-    lowered = user_agent[:512].lower()
+    return _family(user_agent[:512])
+
+
+# Phones of one model send one User-Agent: the few hundred in use are each read once.
+@lru_cache(maxsize=1024)
+def _family(user_agent: str) -> str:
+    lowered = user_agent.lower()
     for family, needles in _USER_AGENT_FAMILIES:
         if any(needle in lowered for needle in needles):
             return family
