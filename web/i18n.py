@@ -126,23 +126,28 @@ def display_zone() -> ZoneInfo:
     return _zone(current_app.config["TRACE"].display_timezone)
 
 
-def format_date(value: dt.date | dt.datetime | None, language: str | None = None) -> str:
+def format_date(
+    value: dt.date | dt.datetime | None, language: str | None = None, zone: ZoneInfo | None = None
+) -> str:
     """22 Nov 2026 / 2026年11月22日; a datetime is first moved to the display zone."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        value = value.astimezone(display_zone()).date()
+        value = value.astimezone(zone or display_zone()).date()
     if (language or current_language()) == ZH:
         return f"{value.year}年{value.month}月{value.day}日"
     return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
 
 
-def format_datetime(value: dt.datetime | None, language: str | None = None) -> str:
+def format_datetime(
+    value: dt.datetime | None, language: str | None = None, zone: ZoneInfo | None = None
+) -> str:
     """22 Nov 2026, 14:05 / 2026年11月22日 14:05, in the display zone."""
     if value is None:
         return ""
-    local = value.astimezone(display_zone())
-    separator = " " if (language or current_language()) == ZH else ", "
+    language = language or current_language()
+    local = value.astimezone(zone or display_zone())
+    separator = " " if language == ZH else ", "
     return f"{format_date(local.date(), language)}{separator}{local:%H:%M}"
 
 
@@ -150,8 +155,14 @@ def time_html(value: dt.datetime | None, language: str | None = None) -> str:
     """<time> with the machine-readable instant and the local date and time."""
     if value is None:
         return ""
+    return _time_html(value, language or current_language(), display_zone())
+
+
+# The times of a batch's shipments and parameters come back on every page of its units.
+@lru_cache(maxsize=4096)
+def _time_html(value: dt.datetime, language: str, zone: ZoneInfo) -> str:
     # An ISO instant is digits and separators; the local text is escaped.
-    local = escape_text(format_datetime(value, language))
+    local = escape_text(format_datetime(value, language, zone))
     return f'<time datetime="{value.isoformat()}">{local}</time>'
 
 

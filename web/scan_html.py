@@ -24,6 +24,7 @@ from functools import lru_cache
 from web.i18n import (
     code_groups,
     date_html,
+    display_zone,
     format_date,
     format_number,
     limits_text,
@@ -54,6 +55,25 @@ def html_for(language: str) -> Html:
     return Html(language)
 
 
+# The HTML of the story's shared parts (trace/scans/story.py hands out one object for the
+# same rows: a batch's parameters and shipments), per language and zone. An entry keeps
+# the part it was made from and is used only for that very object.
+_PART_HTML: dict[tuple, tuple[object, str]] = {}
+MAX_PART_HTML = 2048
+
+
+def _part_html(render, h: Html, part) -> str:
+    key = (render, id(part), h.language, display_zone())
+    entry = _PART_HTML.get(key)
+    if entry is not None and entry[0] is part:
+        return entry[1]
+    html = render(h, part)
+    if len(_PART_HTML) >= MAX_PART_HTML:
+        _PART_HTML.clear()
+    _PART_HTML[key] = (part, html)
+    return html
+
+
 def scan_main(view: dict, language: str, report_url: str, report_form: str) -> str:
     """The <main> of the scan page of `view` (story.public_scan_view) in `language`;
     `report_form` is the complaint form's HTML, ready to be written in."""
@@ -62,8 +82,8 @@ def scan_main(view: dict, language: str, report_url: str, report_form: str) -> s
         _banner(h, view, report_url),
         _product(h, view),
         _inspection(h, view["inspection"]),
-        _parameters(h, view["process_parameters"]),
-        _shipping(h, view["shipments"]),
+        _part_html(_parameters, h, view["process_parameters"]),
+        _part_html(_shipping, h, view["shipments"]),
         _repairs(h, view["repairs"]),
         _warranty(h, view["warranty"]),
         _report(h, view["verdict"], report_form),

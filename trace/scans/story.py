@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
+from functools import lru_cache
 
 from sqlalchemy import Connection, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
@@ -204,10 +205,30 @@ _PARAMETERS = CompiledQuery(
 def _process_parameters(connection: Connection, item: ScannedItem) -> list[dict]:
     """Each public parameter once: its latest reading, and how many readings (of the item
     and of its batch) fell outside the specification limits."""
+    rows = _PARAMETERS.rows(connection, item_id=item.id, batch_id=item.batch_id)
+    return _shared(_summarised, rows)
+
+
+# The parts of a story that most often come from the batch (its parameters, the shipments
+# that carried it whole) read the same for every unit of it: the rows are summed up once
+# and the same part (never to be changed) is handed to every page with those rows, which
+# lets the page keep its HTML too (web/scan_html.py). Keyed by the rows themselves, a
+# part is never stale: other rows are another part. Bounded: at most SHARED_PARTS parts
+# of each kind, each of at most SHARED_ROWS rows (more are summed up each time).
+SHARED_PARTS = 1024
+SHARED_ROWS = 200
+
+
+def _shared(build, rows: list[tuple]):
+    """`build(rows)`: the part built before from the same rows, where it can be kept."""
+    rows = tuple(rows)
+    return build(rows) if len(rows) <= SHARED_ROWS else build.__wrapped__(rows)
+
+
+@lru_cache(maxsize=SHARED_PARTS)
+def _summarised(rows: tuple[tuple, ...]) -> list[dict]:
     parameters: dict[str, dict] = {}
-    for parameter, value, unit, lower, upper, occurred_at in _PARAMETERS.rows(
-        connection, item_id=item.id, batch_id=item.batch_id
-    ):
+    for parameter, value, unit, lower, upper, occurred_at in rows:
         in_spec = in_limits(value, lower, upper)
         summary = parameters.get(parameter)
         if summary is None:  # the first row is the latest reading
@@ -266,10 +287,15 @@ _SHIPMENTS = CompiledQuery(
 
 
 def _shipments(connection: Connection, item: ScannedItem) -> list[dict]:
+    rows = _SHIPMENTS.rows(connection, item_id=item.id, batch_id=item.batch_id)
+    return _shared(_shipment_timelines, rows)
+
+
+@lru_cache(maxsize=SHARED_PARTS)
+def _shipment_timelines(rows: tuple[tuple, ...]) -> list[dict]:
+    """The shipments of these rows (shared: see _summarised)."""
     shipments: dict[int, dict] = {}
-    for shipment_id, *shipment, event_status, occurred_at, location in _SHIPMENTS.rows(
-        connection, item_id=item.id, batch_id=item.batch_id
-    ):
+    for shipment_id, *shipment, event_status, occurred_at, location in rows:
         if shipment_id not in shipments:
             shipments[shipment_id] = _shipment_head(*shipment)
         if event_status is not None:
