@@ -123,12 +123,13 @@ def _scan(code: str) -> dict | None:
     config, now = _config(), utcnow()
     recorder = current_app.extensions.get(RECORDER)
     client_hash = scans.hash_client_address(config.secret_key, request.remote_addr)
+    pending_of = recorder.pending if recorder is not None else (lambda _item_id: ())
     with _reading() as connection:
-        item = scans.find_scanned_item(connection, code)
-        pending = recorder.pending(item.id) if recorder is not None and item is not None else ()
-        check = scans.check_scan(connection, item, client_hash, _rules(config), now, pending)
+        check = scans.find_and_check_scan(
+            connection, code, client_hash, _rules(config), now, pending_of
+        )
         view = None
-        if item is not None:
+        if check.item is not None:
             view = story.public_scan_view(connection, check, now, display_zone())
     # The read transaction has ended: a write below then holds SQLite's lock briefly.
     if request.method == "GET":  # HEAD is a link checker, not a person

@@ -160,7 +160,15 @@ def test_a_batch_committed_while_the_page_asks_is_counted_once(engine, recorder,
     recorder.flush()
     with make_sessionmaker(engine)() as session:
         check = scans.check_scan(session, item, "h", scans.SuspicionRules(), pending=pending)
-    assert check.scan_count == 4
+        at_once = scans.find_and_check_scan(
+            session.connection(),
+            item.code,
+            "h",
+            scans.SuspicionRules(),
+            utcnow(),
+            {item.id: pending}.get,
+        )
+    assert check.scan_count == at_once.scan_count == 4
 
 
 def test_a_row_the_database_refuses_is_dropped_alone(engine, recorder, item, caplog):

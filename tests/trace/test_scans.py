@@ -19,11 +19,19 @@ RULES = scans.SuspicionRules(window=dt.timedelta(hours=24), max_scans=5, max_cli
 CLIENT = "c" * 64
 
 
-def judge(session, item, client: str = CLIENT) -> scans.ScanCheck:
-    """Judge a scan of `item` (a model) as the scan page does: by its code."""
-    return scans.check_scan(
-        session, scans.find_scanned_item(session, item.code), client, RULES, NOW
-    )
+@pytest.fixture(params=["find_then_check", "in_one_statement"])
+def judge(request):
+    """Judges a scan of `item` (a model) by its code: with find_scanned_item then
+    check_scan, or with find_and_check_scan (the scan page's one statement); every verdict
+    test runs both ways."""
+
+    def judge(session, item, client: str = CLIENT) -> scans.ScanCheck:
+        if request.param == "in_one_statement":
+            return scans.find_and_check_scan(session.connection(), item.code, client, RULES, NOW)
+        found = scans.find_scanned_item(session, item.code)
+        return scans.check_scan(session, found, client, RULES, NOW)
+
+    return judge
 
 
 def hashes(n: int) -> list[str]:
@@ -70,14 +78,14 @@ def test_unknown_code_verdict(session):
     assert (check.item, check.verdict) == (None, Verdict.unknown)
 
 
-def test_first_scan_of_a_genuine_item(session):
+def test_first_scan_of_a_genuine_item(session, judge):
     item = factories.make_item(session)
     check = judge(session, item)
     assert check.verdict is Verdict.genuine
     assert (check.scan_count, check.first_scanned_at, check.reasons) == (1, NOW, ())
 
 
-def test_scan_count_and_first_scan_count_every_earlier_scan(session):
+def test_scan_count_and_first_scan_count_every_earlier_scan(session, judge):
     item = factories.make_item(session)
     earliest = NOW - dt.timedelta(days=300)
     records.scans(session, item, [earliest, NOW - dt.timedelta(days=2)])
@@ -86,14 +94,14 @@ def test_scan_count_and_first_scan_count_every_earlier_scan(session):
     assert check.verdict is Verdict.genuine
 
 
-def test_another_items_scans_do_not_count(session):
+def test_another_items_scans_do_not_count(session, judge):
     item, other = factories.make_item(session), factories.make_item(session)
     records.scans(session, other, minutes_ago(*range(10)), hashes(10))
     check = judge(session, item)
     assert (check.verdict, check.scan_count) == (Verdict.genuine, 1)
 
 
-def test_more_scans_than_allowed_in_the_window_is_suspicious(session):
+def test_more_scans_than_allowed_in_the_window_is_suspicious(session, judge):
     item = factories.make_item(session)
     records.scans(session, item, minutes_ago(1, 2, 3, 4), [CLIENT])
     assert judge(session, item).verdict is Verdict.genuine
@@ -103,7 +111,7 @@ def test_more_scans_than_allowed_in_the_window_is_suspicious(session):
     assert check.scan_count == 6
 
 
-def test_more_distinct_clients_than_allowed_is_suspicious(session):
+def test_more_distinct_clients_than_allowed_is_suspicious(session, judge):
     item = factories.make_item(session)
     records.scans(session, item, minutes_ago(1, 2), hashes(2))
     assert judge(session, item).verdict is Verdict.genuine
@@ -114,7 +122,7 @@ def test_more_distinct_clients_than_allowed_is_suspicious(session):
     assert (check.verdict, check.reasons) == (Verdict.suspicious, ("many_clients",))
 
 
-def test_scans_before_the_window_do_not_make_it_suspicious(session):
+def test_scans_before_the_window_do_not_make_it_suspicious(session, judge):
     item = factories.make_item(session)
     long_ago = [NOW - dt.timedelta(hours=25, minutes=m) for m in range(20)]
     records.scans(session, item, long_ago, hashes(20))
@@ -122,13 +130,13 @@ def test_scans_before_the_window_do_not_make_it_suspicious(session):
     assert (check.verdict, check.scan_count) == (Verdict.genuine, 21)
 
 
-def test_a_scrapped_unit_is_suspicious(session):
+def test_a_scrapped_unit_is_suspicious(session, judge):
     item = factories.make_item(session, status=ItemStatus.scrapped)
     check = judge(session, item)
     assert (check.verdict, check.reasons) == (Verdict.suspicious, ("scrapped",))
 
 
-def test_a_recall_outranks_suspicion(session):
+def test_a_recall_outranks_suspicion(session, judge):
     batch = factories.make_batch(session)
     item = factories.make_item(session, batch)
     production.change_batch_status(session, "test", batch, BatchStatus.recalled, "coating flakes")
@@ -139,7 +147,7 @@ def test_a_recall_outranks_suspicion(session):
 
 
 @pytest.mark.parametrize("status", [BatchStatus.released, BatchStatus.on_hold, BatchStatus.closed])
-def test_other_batch_states_are_genuine(session, status):
+def test_other_batch_states_are_genuine(session, status, judge):
     batch = factories.make_batch(session)
     item = factories.make_item(session, batch)
     if status is BatchStatus.closed:
@@ -160,6 +168,20 @@ def test_counts_and_first_time_cover_every_scan_not_only_the_latest(session):
     check = scans.check_scan(session, item, "h", rules, start + dt.timedelta(hours=1))
     assert check.scan_count == 6 and check.first_scanned_at == start
     assert check.reasons == ("many_scans",)
+    at_once = scans.find_and_check_scan(
+        session.connection(), item.code, "h", rules, start + dt.timedelta(hours=1)
+    )
+    assert (at_once.scan_count, at_once.first_scanned_at, at_once.reasons) == (
+        6,
+        start,
+        ("many_scans",),
+    )
+
+
+@pytest.mark.parametrize("text", ["", "ABC", codes.new_code()])
+def test_find_and_check_a_code_nobody_has(session, text):
+    check = scans.find_and_check_scan(session.connection(), text, CLIENT, RULES, NOW)
+    assert (check.item, check.verdict) == (None, Verdict.unknown)
 
 
 def test_the_suspicion_query_uses_the_item_and_time_index(session):

@@ -210,7 +210,7 @@ def test_every_free_text_of_the_story_is_escaped(client, session):
     line = factories.make_line(session, public_name=EVIL)
     batch = factories.make_batch(session, product=product, line=line)
     item = factories.make_item(session, batch)
-    measurement = Measurement(name=EVIL, value=1.0, unit=EVIL, upper_limit=2.0)
+    measurement = Measurement(name=EVIL, value=1.0, unit="<i>mA", upper_limit=2.0)
     records.inspection(session, item, measurements=[measurement])
     records.process_record(session, batch=batch, parameter=EVIL)
     records.shipment(
@@ -226,7 +226,7 @@ def test_every_free_text_of_the_story_is_escaped(client, session):
     for headers in (EN, ZH):
         html = client.get(f"/s/{item.code}", headers=headers).get_data(as_text=True)
         assert "<script>" not in html and "<b onmouseover" not in html and "<i>" not in html
-        assert html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") >= 9
+        assert html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") >= 8
 
 
 def test_shipments_on_the_way_and_returned(client, session, kettle):

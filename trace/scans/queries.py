@@ -20,9 +20,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, String
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql.functions import FunctionElement
 
 
 class CompiledQuery:
@@ -86,3 +88,23 @@ def utc(value) -> dt.datetime | None:
 def json_value(value):
     """A JSON column as the driver returns it (text or already decoded)."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+class joined_texts(FunctionElement):
+    """The texts of a group joined with commas, in one value: group_concat on SQLite,
+    string_agg on PostgreSQL. (SQLAlchemy's aggregate_strings sends its separator as a
+    value bound at execution, which a CompiledQuery does not do.)"""
+
+    type = String()
+    name = "joined_texts"
+    inherit_cache = True
+
+
+@compiles(joined_texts)
+def _group_concat(element, compiler, **kw):
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(joined_texts, "postgresql")
+def _string_agg(element, compiler, **kw):
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"

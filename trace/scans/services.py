@@ -18,11 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, String, bindparam, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from trace import codes
@@ -30,7 +30,7 @@ from trace.catalog.models import Line, Product
 from trace.db import Prepared, utcnow
 from trace.production.models import Batch, BatchStatus, Item, ItemStatus
 from trace.scans.models import Scan, Verdict
-from trace.scans.queries import CompiledQuery, connection_of, json_value, utc
+from trace.scans.queries import CompiledQuery, connection_of, joined_texts, json_value, utc
 
 # Matched in order against the User-Agent: in-app browsers and bots first, because
 # their strings also name the engine they embed (Chrome, Safari).
@@ -119,30 +119,36 @@ def _family(user_agent: str) -> str:
     return "other"
 
 
-_ITEM = CompiledQuery(
-    select(
-        Item.id,
-        Item.batch_id,
-        Item.code,
-        Item.serial,
-        Item.status,
-        Item.produced_at,
-        Product.sku,
-        Product.name,
-        Product.gtin,
-        Product.description,
-        Product.public_attributes,
-        Product.warranty_months,
-        Batch.lot_number,
-        Batch.status,
-        Batch.status_reason,
-        Line.public_name,
-    )
-    .join(Product, Product.id == Item.product_id)
-    .join(Batch, Batch.id == Item.batch_id)
-    .join(Line, Line.id == Batch.line_id)
-    .where(Item.code == bindparam("code"))
+_ITEM_COLUMNS = (
+    Item.id,
+    Item.batch_id,
+    Item.code,
+    Item.serial,
+    Item.status,
+    Item.produced_at,
+    Product.sku,
+    Product.name,
+    Product.gtin,
+    Product.description,
+    Product.public_attributes,
+    Product.warranty_months,
+    Batch.lot_number,
+    Batch.status,
+    Batch.status_reason,
+    Line.public_name,
 )
+
+
+def _of_code(statement):
+    return (
+        statement.join(Product, Product.id == Item.product_id)
+        .join(Batch, Batch.id == Item.batch_id)
+        .join(Line, Line.id == Batch.line_id)
+        .where(Item.code == bindparam("code"))
+    )
+
+
+_ITEM = CompiledQuery(_of_code(select(*_ITEM_COLUMNS)))
 # The latest scans of an item (up to the limit), each row with the item's scan count and
 # first scan time beside it. Both are uncorrelated subqueries, computed once, each an
 # aggregate over the (item_id, scanned_at) index; the rows walk the same index backwards
@@ -163,6 +169,62 @@ LATEST_SCANS = CompiledQuery(
 )
 
 
+# The item of a code and its scans, as the scan page needs them, in one statement: the
+# scan count and first time, and the latest scans (up to the limit) as one text of
+# "<client hash> <time>" pairs. The same reads as _ITEM then LATEST_SCANS, in one row.
+_ITEM_SCANS = Scan.__table__.alias("item_scans")
+_LATEST = (
+    select(_ITEM_SCANS.c.client_hash, _ITEM_SCANS.c.scanned_at)
+    .where(_ITEM_SCANS.c.item_id == Item.id)
+    .order_by(_ITEM_SCANS.c.scanned_at.desc())
+    .limit(bindparam("limit"))
+    .correlate(Item)
+    .subquery("latest")
+)
+_ITEM_AND_SCANS = CompiledQuery(
+    _of_code(
+        select(
+            *_ITEM_COLUMNS,
+            select(func.count()).where(_ITEM_SCANS.c.item_id == Item.id).scalar_subquery(),
+            select(func.min(_ITEM_SCANS.c.scanned_at))
+            .where(_ITEM_SCANS.c.item_id == Item.id)
+            .scalar_subquery(),
+            select(
+                joined_texts(_LATEST.c.client_hash + " " + cast(_LATEST.c.scanned_at, String))
+            ).scalar_subquery(),
+        )
+    )
+)
+
+
+def find_and_check_scan(
+    connection: Connection,
+    text: str,
+    client_hash: str,
+    rules: SuspicionRules,
+    now: dt.datetime,
+    pending_of: Callable[[int], Sequence[tuple[str, dt.datetime]]] = lambda _item_id: (),
+) -> ScanCheck:
+    """find_scanned_item and check_scan in one statement, as the scan page reads them;
+    `pending_of(item_id)` gives the item's scans taken but not yet written."""
+    try:
+        code = codes.normalize_code(text)
+    except codes.MalformedCode:
+        return ScanCheck(None, Verdict.unknown)
+    rows = _ITEM_AND_SCANS.rows(connection, code=code, limit=rules.max_scans)
+    if not rows:
+        return ScanCheck(None, Verdict.unknown)
+    *columns, count, first, latest = rows[0]
+    item = _scanned_item(columns)
+    stored = [_stored_scan(pair) for pair in latest.split(",")] if latest else []
+    return _judged(item, client_hash, rules, now, (count, first, stored), pending_of(item.id))
+
+
+def _stored_scan(pair: str) -> tuple[str, dt.datetime]:
+    hashed, _, scanned_at = pair.partition(" ")
+    return hashed, utc(scanned_at)
+
+
 def find_scanned_item(session: Session | Connection, text: str) -> ScannedItem | None:
     """The item whose code was scanned; None when the text is no code at all or nobody's
     code (the two look alike to the public)."""
@@ -171,10 +233,12 @@ def find_scanned_item(session: Session | Connection, text: str) -> ScannedItem |
     except codes.MalformedCode:
         return None
     rows = _ITEM.rows(session, code=code)
-    if not rows:
-        return None
+    return _scanned_item(rows[0]) if rows else None
+
+
+def _scanned_item(row) -> ScannedItem:
     (item_id, batch_id, code, serial, status, produced_at, *product, lot, batch_status,
-     reason, line) = rows[0]  # fmt: skip
+     reason, line) = row  # fmt: skip
     sku, name, gtin, description, attributes, warranty_months = product
     return ScannedItem(
         id=item_id,
@@ -208,10 +272,15 @@ def check_scan(
     `pending` ones, taken but not yet written: (client hash, time) each, oldest first."""
     if item is None:
         return ScanCheck(None, Verdict.unknown)
-    now = now or utcnow()
     latest = LATEST_SCANS.rows(connection_of(session), item_id=item.id, limit=rules.max_scans)
     count, first = (latest[0][2], latest[0][3]) if latest else (0, None)
     stored = [(hashed, utc(scanned_at)) for hashed, scanned_at, *_ in latest]
+    return _judged(item, client_hash, rules, now or utcnow(), (count, first, stored), pending)
+
+
+def _judged(item, client_hash, rules, now, history, pending) -> ScanCheck:
+    """The verdict from the item's scans: (count, first time, latest (hash, time) pairs)."""
+    count, first, stored = history
     # A batch the recorder committed after it was asked may be in the rows already: the
     # newest rows, which the query returns first, so a scan is counted once either way.
     seen = set(stored)
