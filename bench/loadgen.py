@@ -138,3 +138,42 @@ def _parse(output: str) -> LoadResult:
         latencies.get(99.0, 0.0),
         int(errors.group(1)) if errors else 0,
     )
+
+
+@dataclass(frozen=True)
+class Paired:
+    """An app and its baseline loaded in alternate rounds, and the round in the middle."""
+
+    rounds: list[tuple[LoadResult, LoadResult]]  # (app, baseline) each round
+
+    @property
+    def ratios(self) -> list[float]:
+        return [app.requests_per_s / base.requests_per_s for app, base in self.rounds]
+
+    @property
+    def median(self) -> tuple[LoadResult, LoadResult]:
+        """The round whose ratio is the median one (the lower middle of an even count)."""
+        order = sorted(range(len(self.rounds)), key=lambda index: self.ratios[index])
+        return self.rounds[order[(len(order) - 1) // 2]]
+
+
+def paired(load_app, load_baseline, rounds: int) -> Paired:
+    """Load the app, then its baseline, `rounds` times over (each a callable that runs one
+    load and returns its LoadResult), both servers up the whole time.
+
+    On a shared machine the speed drifts from one minute to the next: a baseline measured
+    once, before or after, can land on a fast minute while the app lands on a slow one.
+    In alternate rounds each ratio compares loads seconds apart, and the median round
+    leaves out a round that a slow moment spoiled, on either side.
+    """
+    results = []
+    for number in range(1, rounds + 1):
+        app, base = load_app(), load_baseline()
+        results.append((app, base))
+        print(
+            f"round {number}: {app.requests_per_s:8.0f} vs {base.requests_per_s:8.0f} requests/s"
+            f" = {app.requests_per_s / base.requests_per_s:.2f}x;"
+            f" p99 {app.p99_ms:.1f} ms vs {base.p99_ms:.1f} ms",
+            flush=True,
+        )
+    return Paired(results)
