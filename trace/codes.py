@@ -131,8 +131,13 @@ def is_well_formed(text: str) -> bool:
 
 def format_code(code: str) -> str:
     """Return the code grouped for people: ``XXXX-XXXX-XXXX-XXXX-X``."""
-    canonical = normalize_code(code)
-    return "-".join(canonical[start : start + 4] for start in range(0, CODE_LENGTH, 4))
+    return group_code(normalize_code(code))
+
+
+def group_code(canonical: str) -> str:
+    """A code already canonical (as stored) grouped for people, with no checks."""
+    c = canonical
+    return f"{c[0:4]}-{c[4:8]}-{c[8:12]}-{c[12:16]}-{c[16:]}"
 
 
 # Bulk generation, written so that no Python code runs per character or per code

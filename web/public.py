@@ -69,7 +69,9 @@ FRAMES = "trace_public_frames"
 MAX_CACHED_FRAMES = 64
 
 
-def render_built_page(title: str, body_class: str, main: str, status: int = 200):
+def render_built_page(
+    title: str, body_class: str, main: str, status: int = 200, language: str | None = None
+):
     """A public page whose title, body class and <main> were built (and escaped) in
     Python, in the frame every public page shares: public/layout.html."""
     values = {
@@ -79,7 +81,7 @@ def render_built_page(title: str, body_class: str, main: str, status: int = 200)
         # Letters, digits, "/" and %XX: nothing in it to escape.
         "next": quote(_here(), safe="/"),
     }
-    texts, slots = _frame(current_language())
+    texts, slots = _frame(language or current_language())
     parts = [texts[0]]
     for slot, text in zip(slots, texts[1:], strict=True):
         parts += (values[slot], text)

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from trace.codes import group_code
 from web.i18n import (
-    code_groups,
     date_html,
     display_zone,
     format_date,
@@ -153,9 +153,7 @@ def _product(h: Html, view: dict) -> str:
     description = product["description"]
     description = f"<p>{escape(description)}</p>\n" if description else ""
     facts = [
-        _fact(
-            h.m["fact.code"], escape(code_groups(view["code"])), ' class="wide"', ' class="code"'
-        ),
+        _fact(h.m["fact.code"], escape(group_code(view["code"])), ' class="wide"', ' class="code"'),
         _fact(h.m["fact.serial"], escape(view["serial"])),
         _fact(h.m["fact.model"], escape(product["sku"])),
         _fact(h.m["fact.lot"], escape(view["batch"]["lot_number"])),

@@ -3,10 +3,15 @@
 import threading
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import column, create_engine, func, literal, select, table
 
 from trace.db import make_engine
+from trace.scans.queries import CompiledQuery
 from web.scan import PageTurns
+
+ONE = CompiledQuery(select(literal(1)))
+COUNT = CompiledQuery(select(func.count()).select_from(table("t")))
+MISSING = CompiledQuery(select(column("x")).select_from(table("nothing_here")))
 
 
 @pytest.fixture
@@ -49,20 +54,38 @@ def test_pages_do_not_wait_for_each_other_on_postgresql():
     assert pages_inside_at_once(PageTurns(engine)) > 1
 
 
+def driver(connection):
+    return connection.connection.dbapi_connection
+
+
 def test_pages_read_on_one_kept_connection_each_in_a_transaction(sqlite_turns):
     with sqlite_turns.turn(), sqlite_turns.reading() as first:
-        assert first.in_transaction()
-        first.execute(text("SELECT 1"))
+        assert driver(first).in_transaction
+        assert ONE.rows(first) == [(1,)]
     with sqlite_turns.turn(), sqlite_turns.reading() as second:
         assert second is first
-    assert not first.in_transaction()
+    assert not driver(first).in_transaction
+
+
+def test_a_page_reads_one_view_of_the_data(sqlite_turns, tmp_path):
+    writer = make_engine(f"sqlite:///{tmp_path / 'turns.db'}")
+    with writer.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    with sqlite_turns.turn(), sqlite_turns.reading() as page:
+        assert COUNT.rows(page) == [(0,)]
+        with writer.begin() as connection:  # another writer commits meanwhile
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert COUNT.rows(page) == [(0,)]
+    with sqlite_turns.turn(), sqlite_turns.reading() as next_page:
+        assert COUNT.rows(next_page) == [(1,)]
+    writer.dispose()
 
 
 def test_a_failed_read_leaves_the_kept_connection_behind(sqlite_turns):
     failing = pytest.raises(Exception, match="no such table")
     with failing, sqlite_turns.turn(), sqlite_turns.reading() as broken:
-        broken.execute(text("SELECT * FROM nothing_here"))
+        MISSING.rows(broken)
     assert broken.closed
     with sqlite_turns.turn(), sqlite_turns.reading() as fresh:
         assert fresh is not broken
-        assert fresh.execute(text("SELECT 1")).scalar() == 1
+        assert ONE.rows(fresh) == [(1,)]
