@@ -5,7 +5,8 @@ record POSTs at least 40% of the requests/s of a hello-world Flask view served w
 same gunicorn settings in the same run. The history budget is measured by
 bench/history.py, whose BUDGET line this script passes on when it exists.
 
-Both apps run with the production settings of gunicorn.conf.py (bench/loadgen.py). Every
+Both apps run with the production settings of gunicorn.conf.py (bench/loadgen.py), single
+posts and hello world in alternate rounds (loadgen.paired), the median round reported. Every
 post is real work: validation, idempotency lookups, references, the audit entry, the
 commit. Bulk records each carry their own event id, time and a measurement; one bulk post
 is sent first and not counted, as wrk warms up before it counts (loadgen.wrk).
@@ -25,7 +26,7 @@ import uuid
 from pathlib import Path
 
 from budget import ROOT, budget
-from loadgen import GUNICORN, gunicorn, wrk
+from loadgen import GUNICORN, gunicorn, paired, wrk
 
 BULK_SIZE = 10_000
 SHIFT_START = dt.datetime(2026, 11, 1, 8, tzinfo=dt.UTC)
@@ -151,7 +152,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--bulk-posts", type=int, default=10)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=8, help="seconds of each load")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of single posts, hello world")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         world = prepare(Path(tmp), args.items)
@@ -160,15 +162,23 @@ def main() -> None:
             "TRACE_INSTANCE_PATH": tmp,
             "TRACE_SECRET_KEY": "bench",
         }
-        with gunicorn("web.app:create_app()", env) as base:
+        with (
+            gunicorn("web.app:create_app()", env) as base,
+            gunicorn("hello_world:app", chdir=ROOT / "bench") as hello_url,
+        ):
             bulk = bulk_rate(base, world, args.bulk_posts)
-            single = single_post(base, world, args.seconds)
-    with gunicorn("hello_world:app", chdir=ROOT / "bench") as base:
-        hello = wrk(base + "/", seconds=args.seconds)
+            rounds = paired(
+                lambda: single_post(base, world, args.seconds),
+                lambda: wrk(hello_url + "/", seconds=args.seconds),
+                args.rounds,
+            )
+    single, hello = rounds.median
     print(f"gunicorn {' '.join(GUNICORN[3:])}")
     print(
-        f"single POST: p50 {single.p50_ms:.1f} ms, p99 {single.p99_ms:.1f} ms, "
-        f"non-2xx {single.errors}; hello world p99 {hello.p99_ms:.1f} ms"
+        "single POST / hello world by round "
+        + ", ".join(f"{ratio:.2f}" for ratio in rounds.ratios)
+        + f"; the median round's: p50 {single.p50_ms:.1f} ms, p99 {single.p99_ms:.1f} ms,"
+        f" non-2xx {single.errors}; hello world p99 {hello.p99_ms:.1f} ms"
     )
     budget("ingest_bulk", bulk, "records/s", ">=20000")
     budget(

@@ -14,13 +14,14 @@ miss. JSON clients get the error shape, 400 for a malformed code and 404 for an 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app, jsonify, redirect, request, url_for
@@ -213,17 +214,13 @@ class PageTurns:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._turn = self._lock or contextlib.nullcontext()
         self._connection: Connection | None = None
         self._pid: int | None = None
 
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        """Make a page within this block: its turn, where pages take turns."""
-        if self._lock is None:
-            yield
-            return
-        with self._lock:
-            yield
+    def turn(self) -> AbstractContextManager:
+        """What a page is made within: its turn, where pages take turns."""
+        return self._turn
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
