@@ -182,25 +182,24 @@ def _fact(term: str, value: str, div: str = "", dd: str = "") -> str:
 
 
 def _inspection(h: Html, inspection: dict | None) -> str:
-    head = (
-        '<section class="card" aria-labelledby="inspection-heading">\n'
-        f'<h2 id="inspection-heading">{h.m["inspection.heading"]}</h2>\n'
+    return _card(
+        h, "inspection", _inspection_body(h, inspection) if inspection else "", "inspection.none"
     )
-    if not inspection:
-        return f'{head}<p class="muted">{h.m["inspection.none"]}</p>\n</section>'
+
+
+def _inspection_body(h: Html, inspection: dict) -> str:
     result = inspection["result"]
     kind = h.m["inspection.final" if inspection["final"] else "inspection.latest"]
     scope = inspection["scope"] == "batch"
     readings = [_reading(h, m["name"], m, m["in_spec"]) for m in inspection["measurements"]]
     return (
-        f'{head}<p class="result-line">\n'
+        '<p class="result-line">\n'
         f'<span class="result result-{escape(result)}">{h.t("result." + result)}</span>\n'
         f'<span class="muted">{kind}</span>\n</p>\n<dl class="facts">\n'
         f"{_fact(h.m['inspection.when'], time_html(inspection['inspected_at'], h.language))}"
         f"{_fact(h.m['inspection.inspector'], escape(inspection['inspector']))}</dl>\n"
         + (f'<p class="muted">{h.m["inspection.batch"]}</p>\n' if scope else "")
         + _readings(readings)
-        + "</section>"
     )
 
 
@@ -215,11 +214,7 @@ def _parameters(h: Html, parameters: list[dict]) -> str:
             note = f'\n<span class="reading-note">{count}</span>'
         in_spec = p["in_spec"] and not p["out_of_spec"]
         readings.append(_reading(h, p["parameter"], p, in_spec, note))
-    return (
-        '<section class="card" aria-labelledby="process-heading">\n'
-        f'<h2 id="process-heading">{h.m["process.heading"]}</h2>\n'
-        f"{_readings(readings)}</section>"
-    )
+    return _card(h, "process", _readings(readings))
 
 
 def _readings(readings: list[str]) -> str:
@@ -246,12 +241,7 @@ def _reading(h: Html, name: str, reading: dict, in_spec: bool, note: str = "") -
 
 
 def _shipping(h: Html, shipments: list[dict]) -> str:
-    body = "".join(_timeline(h, s) for s in shipments)
-    return (
-        '<section class="card" aria-labelledby="shipping-heading">\n'
-        f'<h2 id="shipping-heading">{h.m["shipping.heading"]}</h2>\n'
-        f"{body or _muted(h, 'shipping.none')}</section>"
-    )
+    return _card(h, "shipping", "".join(_timeline(h, s) for s in shipments), "shipping.none")
 
 
 def _timeline(h: Html, s: dict) -> str:
@@ -302,12 +292,7 @@ def _last_step(h: Html, s: dict) -> str:
 
 
 def _repairs(h: Html, repairs: list[dict]) -> str:
-    body = "".join(_repair(h, r) for r in repairs)
-    return (
-        '<section class="card" aria-labelledby="repairs-heading">\n'
-        f'<h2 id="repairs-heading">{h.m["repairs.heading"]}</h2>\n'
-        f"{body or _muted(h, 'repairs.none')}</section>"
-    )
+    return _card(h, "repairs", "".join(_repair(h, r) for r in repairs), "repairs.none")
 
 
 def _repair(h: Html, r: dict) -> str:
@@ -341,20 +326,15 @@ def _repair(h: Html, r: dict) -> str:
 
 
 def _warranty(h: Html, w: dict | None) -> str:
-    head = (
-        '<section class="card" aria-labelledby="warranty-heading">\n'
-        f'<h2 id="warranty-heading">{h.m["warranty.heading"]}</h2>\n'
-    )
-    if not w:
-        return f"{head}{_muted(h, 'warranty.none')}</section>"
+    return _card(h, "warranty", _warranty_body(h, w) if w else "", "warranty.none")
+
+
+def _warranty_body(h: Html, w: dict) -> str:
     state = "active" if w["active"] else "expired"
     ends = h.t(f"warranty.{state}", date=format_date(w["ends_on"], h.language))
     basis = "warranty.from_delivery" if w["basis"] == "delivery" else "warranty.from_production"
     starts = h.t(basis, months=w["months"], date=format_date(w["starts_on"], h.language))
-    return (
-        f'{head}<p class="warranty {state}">\n{ends}\n</p>\n'
-        f'<p class="muted">{starts}</p>\n</section>'
-    )
+    return f'<p class="warranty {state}">\n{ends}\n</p>\n<p class="muted">{starts}</p>\n'
 
 
 def _report(h: Html, verdict: str, report_form: str) -> str:
@@ -368,3 +348,14 @@ def _report(h: Html, verdict: str, report_form: str) -> str:
 
 def _muted(h: Html, key: str) -> str:
     return f'<p class="muted">{h.m[key]}</p>\n'
+
+
+def _card(h: Html, name: str, body: str, empty: str | None = None) -> str:
+    """A card of the story, headed by the message `<name>.heading`: `body`, or when there
+    is none the message `empty`, muted."""
+    if not body and empty:
+        body = _muted(h, empty)
+    return (
+        f'<section class="card" aria-labelledby="{name}-heading">\n'
+        f'<h2 id="{name}-heading">{h.m[name + ".heading"]}</h2>\n{body}</section>'
+    )
