@@ -25,6 +25,7 @@ from trace.db import begin_write
 from trace.errors import Conflict, DomainError, Invalid, NotFound
 from trace.pagination import Page
 from web.database import get_session
+from web.turns import write_turn
 
 ANY_ROLE = frozenset(Role)
 JSON_TYPES = ("application/json",)
@@ -119,6 +120,13 @@ def endpoint(
 
 def _handle(spec: Endpoint, handler: Callable, path_args: dict):
     _refuse_impossible_ids(path_args)
+    if spec.method == "GET":
+        return _handle_request(spec, handler, path_args)
+    with write_turn():  # on SQLite writes take turns (web/turns.py)
+        return _handle_request(spec, handler, path_args)
+
+
+def _handle_request(spec: Endpoint, handler: Callable, path_args: dict):
     session = get_session()
     writes = spec.method != "GET"
     principal = None if spec.public else known_principal()

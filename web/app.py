@@ -16,6 +16,7 @@ from web.security import add_security_headers
 from web.sessions import NoSessionInterface
 from web.static import init_static_versions
 from web.templating import TraceEnvironment
+from web.turns import init_turns
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
@@ -36,6 +37,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
         hops = config.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     init_database(app, config)
+    init_turns(app, app.extensions["trace"].engine)
     register_error_handlers(app)
     app.after_request(add_security_headers)
     init_static_versions(app)

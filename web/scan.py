@@ -14,12 +14,10 @@ miss. JSON clients get the error shape, 400 for a malformed code and 404 for an 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +40,7 @@ from web.database import get_session, state
 from web.errors import error_response, prefers_html
 from web.i18n import current_language, display_zone, format_number, rendering, t
 from web.public import render_built_page, render_error, render_fragment, render_page
+from web.turns import turns_for
 
 bp = Blueprint("scan", __name__)
 log = logging.getLogger(__name__)
@@ -195,26 +194,17 @@ def init_scans(app, config: Config) -> None:
 
 
 class PageTurns:
-    """The turns the scan pages of one process take, and the connection they read on.
-
-    On SQLite the pages take turns, on a lock. An SQLite read runs in this process, in
-    SQLite's C code, which lets go of Python's GIL at each step of a statement (a page
-    takes some twenty): with several pages in flight in one process's threads, each step
-    handed the GIL to another page's thread and each page waited to get it back; a third
-    of the throughput went on switching (bench/scan.py, gunicorn's four threads). Python
-    runs one thread at a time anyway, so pages taking turns lose nothing but that. Other
-    requests (API posts, labels) do not take turns with them. Taking turns, the pages can
-    also share one connection, kept open, instead of taking one from the pool and giving
-    it back (with a rollback) for each page.
-
-    On PostgreSQL a page waits for the server over a socket, and other pages should run
-    meanwhile: no turns, and a pooled connection each.
+    """The turns the scan pages of one process take (web/turns.py), and the connection
+    they read on: taking turns, the pages can share one connection, kept open, instead of
+    taking one from the pool and giving it back (with a rollback) for each page. Other
+    requests do not take turns with them. On PostgreSQL, no turns and a pooled connection
+    for each page.
     """
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self._lock = threading.Lock() if engine.dialect.name == "sqlite" else None
-        self._turn = self._lock or contextlib.nullcontext()
+        self._turn = turns_for(engine)
+        self._kept_one = engine.dialect.name == "sqlite"
         self._connection: Connection | None = None
         self._pid: int | None = None
 
@@ -225,7 +215,7 @@ class PageTurns:
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A connection in a transaction of its own, for one page's reads (inside `turn`)."""
-        if self._lock is None:
+        if not self._kept_one:
             with self.engine.connect() as connection, connection.begin():
                 yield connection
             return

@@ -1,4 +1,5 @@
-"""Scan pages on SQLite take turns and share a kept connection; elsewhere they do not."""
+"""On SQLite scan pages take turns and share a kept connection, and API writes take
+turns of their own; elsewhere they do not."""
 
 import threading
 
@@ -8,6 +9,7 @@ from sqlalchemy import column, create_engine, func, literal, select, table
 from trace.db import make_engine
 from trace.scans.queries import CompiledQuery
 from web.scan import PageTurns
+from web.turns import WRITE_TURNS
 
 ONE = CompiledQuery(select(literal(1)))
 COUNT = CompiledQuery(select(func.count()).select_from(table("t")))
@@ -89,3 +91,33 @@ def test_a_failed_read_leaves_the_kept_connection_behind(sqlite_turns):
     with sqlite_turns.turn(), sqlite_turns.reading() as fresh:
         assert fresh is not broken
         assert ONE.rows(fresh) == [(1,)]
+
+
+class CountingTurn:
+    """A turn that counts the requests made within it."""
+
+    def __init__(self):
+        self.entered = 0
+
+    def __enter__(self):
+        self.entered += 1
+
+    def __exit__(self, *exc_info):
+        return False
+
+
+def test_api_writes_are_made_within_their_turn_and_reads_are_not(app, api, session):
+    turn = app.extensions[WRITE_TURNS] = CountingTurn()
+    client = api("admin")
+    created = client.post("/api/v1/lines", json={"code": "L-TURN", "name": "Turn line"})
+    assert created.status_code == 201
+    assert client.get("/api/v1/lines").status_code == 200
+    refused = client.post("/api/v1/lines", json={"code": ""})  # a refused write too
+    assert refused.status_code == 422
+    assert turn.entered == 2
+
+
+def test_the_apps_write_turns_are_a_lock_only_on_sqlite(app):
+    turn = app.extensions[WRITE_TURNS]
+    on_sqlite = app.extensions["trace"].engine.dialect.name == "sqlite"
+    assert hasattr(turn, "acquire") is on_sqlite
