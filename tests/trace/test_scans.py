@@ -184,12 +184,20 @@ def test_find_and_check_a_code_nobody_has(session, text):
     assert (check.item, check.verdict) == (None, Verdict.unknown)
 
 
-def test_the_suspicion_query_uses_the_item_and_time_index(session):
-    query = scans.LATEST_SCANS
+@pytest.mark.parametrize(
+    ("query", "parameters"),
+    [
+        (scans.LATEST_SCANS, {"item_id": 1}),
+        (scans._ITEM_AND_SCANS, {"code": "X" * 17}),  # the scan page's one statement
+    ],
+)
+def test_the_suspicion_query_uses_the_item_and_time_index(session, query, parameters):
     connection = session.connection()
-    parameters = query.parameters(connection.dialect, item_id=1, limit=RULES.max_scans)
+    parameters = query.parameters(connection.dialect, **parameters, limit=RULES.max_scans)
     plan = _plan(connection, query.sql(connection.dialect), parameters)
-    assert "ix_scan_item_id_scanned_at" in plan
+    assert "ix_scan_item_id_scanned_at_client_hash" in plan
+    if connection.dialect.name == "sqlite":  # the scans' clients come from the index alone
+        assert "COVERING INDEX ix_scan_item_id_scanned_at_client_hash" in plan
     # Nothing sorts or gathers every scan of the item (a copied label has thousands).
     assert "TEMP B-TREE" not in plan.upper() and "Sort" not in plan
 

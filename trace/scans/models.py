@@ -20,7 +20,10 @@ class Verdict(enum.Enum):
 
 class Scan(Base):
     __tablename__ = "scan"
-    __table_args__ = (Index("ix_scan_item_id_scanned_at", "item_id", "scanned_at"),)
+    # The verdict reads an item's latest scans and their clients from this index alone.
+    __table_args__ = (
+        Index("ix_scan_item_id_scanned_at_client_hash", "item_id", "scanned_at", "client_hash"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
