@@ -16,7 +16,7 @@ import datetime as dt
 import enum
 from functools import lru_cache
 
-from sqlalchemy import Connection, and_, bindparam, or_, select
+from sqlalchemy import Connection, and_, bindparam, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from trace.catalog.models import Inspector, Product, mask_badge
@@ -270,15 +270,17 @@ _SHIPMENTS = CompiledQuery(
         and_(ShipmentEvent.shipment_id == Shipment.id, ShipmentEvent.voided_at.is_(None)),
     )
     .where(
-        or_(
-            Shipment.id.in_(
-                select(ShipmentItem.shipment_id).where(ShipmentItem.item_id == bindparam("item_id"))
-            ),
-            Shipment.id.in_(
+        # One list of both kinds (an OR of two lists made SQLite look the events up for
+        # each list and sort them anew: twice as slow).
+        Shipment.id.in_(
+            union_all(
+                select(ShipmentItem.shipment_id).where(
+                    ShipmentItem.item_id == bindparam("item_id")
+                ),
                 select(shipment_batch.c.shipment_id).where(
                     shipment_batch.c.batch_id == bindparam("batch_id")
-                )
-            ),
+                ),
+            )
         ),
         Shipment.voided_at.is_(None),
     )
