@@ -215,8 +215,12 @@ class WriteLock:
             pause = min(pause * 2, 0.002)
 
 
-def _locked() -> OperationalError:
+def database_locked() -> OperationalError:
+    """The error of a writer that waited its whole busy timeout, as SQLite raises it."""
     return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+
+
+_locked = database_locked
 
 
 class _SQLiteConnection(sqlite3.Connection):

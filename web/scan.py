@@ -60,12 +60,19 @@ MEBIBYTE = 1024 * 1024
 @bp.get("/S/<code>")
 @bp.get("/s/<code>")
 def scan_page(code: str):
-    with current_app.extensions[PAGE_TURNS].turn():
-        return _scan_page(code)
+    # Read and answered within the page's turn; recorded after it (an error answer too),
+    # since recording may write (TRACE_SCAN_BATCH_SECONDS=0) and wait for SQLite's lock.
+    scan = None
+    try:
+        with current_app.extensions[PAGE_TURNS].turn():
+            scan = _read_scan(code)
+            return _scan_response(code, scan.view)
+    finally:
+        if scan is not None and request.method == "GET":  # HEAD is a link checker
+            _record(scan)
 
 
-def _scan_page(code: str):
-    view = _scan(code)
+def _scan_response(code: str, view: dict | None):
     if not prefers_html():
         if view is None:
             raise _code_error(code)
@@ -118,8 +125,19 @@ def _blank_report_form(code: str, language: str) -> str:
     return form.replace(_CODE_STAND_IN, code).replace(_TOKEN_STAND_IN, csrf.csrf_token())
 
 
-def _scan(code: str) -> dict | None:
-    """Judge and record this scan; the public view of the item, or None if unknown."""
+@dataclass
+class _Scan:
+    """A scan judged: the check, the public view (None for an unknown code) and what
+    recording it needs."""
+
+    check: scans.ScanCheck
+    view: dict | None
+    now: dt.datetime
+    client_hash: str
+
+
+def _read_scan(code: str) -> _Scan:
+    """Judge this scan and tell the story of the item it found (None if unknown)."""
     config, now = _config(), utcnow()
     recorder = current_app.extensions.get(RECORDER)
     client_hash = scans.hash_client_address(config.secret_key, request.remote_addr)
@@ -131,10 +149,7 @@ def _scan(code: str) -> dict | None:
         view = None
         if check.item is not None:
             view = story.public_scan_view(connection, check, now, display_zone())
-    # The read transaction has ended: a write below then holds SQLite's lock briefly.
-    if request.method == "GET":  # HEAD is a link checker, not a person
-        _record(check, config, now, recorder, client_hash)
-    return view
+    return _Scan(check, view, now, client_hash)
 
 
 @contextmanager
@@ -153,22 +168,18 @@ def _reading() -> Iterator[Connection]:
         yield connection
 
 
-def _record(
-    check: scans.ScanCheck,
-    config: Config,
-    now: dt.datetime,
-    recorder: ScanRecorder | None,
-    client_hash: str,
-) -> None:
+def _record(scan: _Scan) -> None:
+    config = _config()
+    recorder = current_app.extensions.get(RECORDER)
     row = scans.scan_row(
-        check.item,
-        check.verdict,
+        scan.check.item,
+        scan.check.verdict,
         request.remote_addr,
         current_language(),
         request.headers.get("User-Agent"),  # not request.user_agent: nothing parses it
         secret=config.secret_key,
-        scanned_at=now,
-        client_hash=client_hash,
+        scanned_at=scan.now,
+        client_hash=scan.client_hash,
     )
     if recorder is not None:
         recorder.add(row)  # written with others in a moment, off this page's path
@@ -215,6 +226,8 @@ class PageTurns:
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A connection in a transaction of its own, for one page's reads (inside `turn`)."""
+        if self._kept_one and not self._turn.taken():  # the kept one is the turn's
+            raise RuntimeError("a scan page reads on the kept connection only in its turn")
         if not self._kept_one:
             with self.engine.connect() as connection, connection.begin():
                 yield connection

@@ -22,6 +22,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from trace.codes import group_code
+from trace.scans.story import is_shared
 from web.i18n import (
     date_html,
     display_zone,
@@ -63,6 +64,8 @@ MAX_PART_HTML = 2048
 
 
 def _part_html(render, h: Html, part) -> str:
+    if not is_shared(part):  # a page's own part: nothing to keep
+        return render(h, part)
     key = (render, id(part), h.language, display_zone())
     entry = _PART_HTML.get(key)
     if entry is not None and entry[0] is part:

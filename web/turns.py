@@ -7,7 +7,8 @@ each step handed the GIL to another request's thread, and each request waited to
 back: a third of the throughput went on switching (bench/scan.py, bench/ingest.py).
 Python runs one thread at a time anyway, so requests of a kind that take turns lose
 nothing but that, while the threads still keep slow clients from holding up the others:
-a request takes its turn only once gunicorn has read it.
+a request takes its turn only once it has been read whole (write_turn reads the body
+first), and waits for it no longer than a writer waits for SQLite's lock.
 
 On PostgreSQL a request waits for the server over a socket, and others should run
 meanwhile: no turns there.
@@ -19,16 +20,37 @@ import contextlib
 import threading
 from contextlib import AbstractContextManager
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from sqlalchemy import Engine
+
+from trace.db import SQLITE_BUSY_TIMEOUT_MS, database_locked
 
 WRITE_TURNS = "trace_write_turns"
 
 
+class Turns:
+    """Turns on a lock, each waited for at most `timeout` seconds (then the database
+    counts as locked, as for a writer that waited out SQLite's busy timeout)."""
+
+    def __init__(self, timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000):
+        self.timeout = timeout
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(timeout=self.timeout):
+            raise database_locked()
+
+    def __exit__(self, *exc_info) -> None:
+        self._lock.release()
+
+    def taken(self) -> bool:
+        return self._lock.locked()
+
+
 def turns_for(engine: Engine) -> AbstractContextManager:
-    """What a request of one kind is made within: a lock of its own kind on SQLite (so
-    they take turns), nothing elsewhere. Reusable: enter it once per request."""
-    return threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+    """What a request of one kind is made within: turns of its own kind on SQLite,
+    nothing elsewhere. Reusable: enter it once per request."""
+    return Turns() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
 
 def init_turns(app: Flask, engine: Engine) -> None:
@@ -38,5 +60,7 @@ def init_turns(app: Flask, engine: Engine) -> None:
 
 
 def write_turn() -> AbstractContextManager:
-    """The turn an API write of this app is made within (inside it, the write lock)."""
+    """The turn an API write of this app is made within (inside it, the write lock).
+    The request's body is read first: a slow upload must not hold the turn."""
+    request.get_data(cache=True)
     return current_app.extensions[WRITE_TURNS]

@@ -45,8 +45,8 @@ def test_the_basic_facts(session, item):
     assert view["batch"] == {"lot_number": "KT2609A", "status": "open", "recalled": False}
     assert view["line"] == "Ningbo A"
     assert view["produced_at"] == at()
-    assert (view["inspection"], view["process_parameters"]) == (None, [])
-    assert (view["shipments"], view["repairs"]) == ([], [])
+    assert (view["inspection"], list(view["process_parameters"])) == (None, [])
+    assert (list(view["shipments"]), view["repairs"]) == ([], [])
 
 
 def test_a_recalled_batch_says_why_and_a_held_one_does_not(session, item):
@@ -384,3 +384,31 @@ def test_jsonable():
         "list": ["genuine", 1.5, None],
         "id": "0" * 32,
     }
+
+
+def test_units_of_a_batch_share_its_parts_and_nobody_can_change_them(session, item):
+    records.process_record(session, batch=item.batch)
+    records.shipment(session, batches=[item.batch])
+    other = factories.make_item(session, item.batch)
+    first, second = story_of(session, item), story_of(session, other)
+    for part in ("process_parameters", "shipments"):
+        assert first[part] is second[part] and story.is_shared(first[part])
+        with pytest.raises(AttributeError):  # a tuple: no append, sort or pop
+            first[part].append({})
+
+
+def test_a_new_record_of_the_batch_is_a_new_part(session, item):
+    records.process_record(session, batch=item.batch, value=836.0)
+    before = story_of(session, item)["process_parameters"]
+    records.process_record(session, batch=item.batch, value=900.0, at=at(hours=1))
+    after = story_of(session, item)["process_parameters"]
+    assert after is not before
+    assert (before[0]["value"], after[0]["value"], after[0]["out_of_spec"]) == (836.0, 900.0, 1)
+
+
+def test_a_part_of_many_rows_is_the_pages_own(session, item, monkeypatch):
+    monkeypatch.setattr(story, "SHARED_ROWS", 1)
+    records.process_record(session, batch=item.batch)
+    records.process_record(session, batch=item.batch, at=at(hours=1))
+    parameters = story_of(session, item)["process_parameters"]
+    assert not story.is_shared(parameters) and parameters[0]["readings"] == 2

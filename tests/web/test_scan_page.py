@@ -458,6 +458,26 @@ def test_local_time_in_the_display_zone(client, kettle):
     assert 'datetime="2026-10-01T08:00:00+00:00"' in response.get_data(as_text=True)
 
 
+def test_another_display_zone_is_another_page(app, client, kettle):
+    # The frame and the batch's shared parts are kept per zone: a new zone is seen at once.
+    shanghai = visible_text(client.get(f"/s/{kettle.code}", headers=EN))
+    app.config["TRACE"] = app.config["TRACE"].with_overrides(display_timezone="Asia/Kolkata")
+    kolkata = visible_text(client.get(f"/s/{kettle.code}", headers=EN))
+    assert "Times are shown in UTC+08:00." in shanghai
+    assert "Times are shown in UTC+05:30." in kolkata
+    # The batch's shipment, shipped 2026-10-01 08:00 UTC, in each zone's time.
+    assert "Shipped 1 Oct 2026, 16:00" in shanghai and "Shipped 1 Oct 2026, 13:30" in kolkata
+
+
+def test_a_page_under_a_mount_point_links_under_it(client, kettle):
+    at_root = client.get(f"/s/{kettle.code}", headers=EN).get_data(as_text=True)
+    mounted = client.get(
+        f"/s/{kettle.code}", headers=EN, environ_overrides={"SCRIPT_NAME": "/trace"}
+    ).get_data(as_text=True)
+    assert 'href="/static/public.css' in at_root and 'href="/trace/static/public.css' in mounted
+    assert f'action="/trace/s/{kettle.code}/report"' in mounted
+
+
 # --- typing a code, and the Digital Link pages ----------------------------------------------
 
 

@@ -4,12 +4,14 @@ turns of their own; elsewhere they do not."""
 import threading
 
 import pytest
+from flask import request
 from sqlalchemy import column, create_engine, func, literal, select, table
+from sqlalchemy.exc import OperationalError
 
 from trace.db import make_engine
 from trace.scans.queries import CompiledQuery
 from web.scan import PageTurns
-from web.turns import WRITE_TURNS
+from web.turns import WRITE_TURNS, Turns
 
 ONE = CompiledQuery(select(literal(1)))
 COUNT = CompiledQuery(select(func.count()).select_from(table("t")))
@@ -117,7 +119,53 @@ def test_api_writes_are_made_within_their_turn_and_reads_are_not(app, api, sessi
     assert turn.entered == 2
 
 
-def test_the_apps_write_turns_are_a_lock_only_on_sqlite(app):
+def test_the_apps_write_turns_are_turns_only_on_sqlite(app):
     turn = app.extensions[WRITE_TURNS]
     on_sqlite = app.extensions["trace"].engine.dialect.name == "sqlite"
-    assert hasattr(turn, "acquire") is on_sqlite
+    assert isinstance(turn, Turns) is on_sqlite
+
+
+def test_a_write_reads_its_body_before_it_takes_its_turn(app, api):
+    class BodyReadFirst(CountingTurn):
+        def __enter__(self):
+            super().__enter__()
+            # The whole body is in hand: a slow upload did not hold the turn.
+            self.body_read = "_cached_data" in request.__dict__
+
+    turn = app.extensions[WRITE_TURNS] = BodyReadFirst()
+    api("admin").post("/api/v1/lines", json={"code": "L-BODY", "name": "Body line"})
+    assert turn.entered == 1 and turn.body_read
+
+
+def test_a_turn_waited_for_too_long_is_a_locked_database():
+    turns, failures = Turns(timeout=0.05), []
+    with turns:  # held here while another request waits for it
+        other = threading.Thread(target=_enter_or_record, args=(turns, failures))
+        other.start()
+        other.join()
+    assert [str(failure.orig) for failure in failures] == ["database is locked"]
+
+
+def _enter_or_record(turns: Turns, failures: list) -> None:
+    try:
+        with turns:
+            pass
+    except OperationalError as error:
+        failures.append(error)
+
+
+def test_the_kept_connection_is_read_only_within_a_turn(sqlite_turns):
+    with pytest.raises(RuntimeError, match="in its turn"), sqlite_turns.reading():
+        pass
+
+
+def test_a_failed_begin_leaves_the_kept_connection_behind(sqlite_turns, monkeypatch):
+    with sqlite_turns.turn(), sqlite_turns.reading() as first:
+        pass
+    # A transaction left open on the driver (as after a crash mid-page) fails the next BEGIN.
+    driver(first).execute("BEGIN")
+    failing = pytest.raises(Exception, match="within a transaction")
+    with failing, sqlite_turns.turn(), sqlite_turns.reading():
+        pass
+    with sqlite_turns.turn(), sqlite_turns.reading() as fresh:
+        assert fresh is not first and ONE.rows(fresh) == [(1,)]

@@ -108,3 +108,23 @@ def _group_concat(element, compiler, **kw):
 @compiles(joined_texts, "postgresql")
 def _string_agg(element, compiler, **kw):
     return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+class iso_text(FunctionElement):
+    """A stored time as ISO 8601 text ("YYYY-MM-DD HH:MM:SS.ffffff", UTC, no offset),
+    whatever the session's settings: SQLite stores it so; on PostgreSQL a cast would
+    follow DateStyle, so to_char writes it."""
+
+    type = String()
+    name = "iso_text"
+    inherit_cache = True
+
+
+@compiles(iso_text)
+def _stored_text(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(iso_text, "postgresql")
+def _to_char(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD HH24:MI:SS.US')"

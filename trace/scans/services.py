@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Connection, String, bindparam, cast, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from trace import codes
@@ -30,7 +30,14 @@ from trace.catalog.models import Line, Product
 from trace.db import Prepared, utcnow
 from trace.production.models import Batch, BatchStatus, Item, ItemStatus
 from trace.scans.models import Scan, Verdict
-from trace.scans.queries import CompiledQuery, connection_of, joined_texts, json_value, utc
+from trace.scans.queries import (
+    CompiledQuery,
+    connection_of,
+    iso_text,
+    joined_texts,
+    json_value,
+    utc,
+)
 
 # Matched in order against the User-Agent: in-app browsers and bots first, because
 # their strings also name the engine they embed (Chrome, Safari).
@@ -190,7 +197,7 @@ _ITEM_AND_SCANS = CompiledQuery(
             .where(_ITEM_SCANS.c.item_id == Item.id)
             .scalar_subquery(),
             select(
-                joined_texts(_LATEST.c.client_hash + " " + cast(_LATEST.c.scanned_at, String))
+                joined_texts(_LATEST.c.client_hash + " " + iso_text(_LATEST.c.scanned_at))
             ).scalar_subquery(),
         )
     )

@@ -220,13 +220,22 @@ SHARED_ROWS = 200
 
 
 def _shared(build, rows: list[tuple]):
-    """`build(rows)`: the part built before from the same rows, where it can be kept."""
+    """`build(rows)`: the part built before from the same rows, where it can be kept. A
+    kept part is a tuple (is_shared), so that a caller that tries to change it fails at
+    once instead of changing the story of every unit of the batch."""
     rows = tuple(rows)
-    return build(rows) if len(rows) <= SHARED_ROWS else build.__wrapped__(rows)
+    if len(rows) > SHARED_ROWS:
+        return list(build.__wrapped__(rows))  # this page's own
+    return build(rows)
+
+
+def is_shared(part) -> bool:
+    """Whether a part of a story is one handed to every page with the same rows."""
+    return type(part) is tuple
 
 
 @lru_cache(maxsize=SHARED_PARTS)
-def _summarised(rows: tuple[tuple, ...]) -> list[dict]:
+def _summarised(rows: tuple[tuple, ...]) -> tuple[dict, ...]:
     parameters: dict[str, dict] = {}
     for parameter, value, unit, lower, upper, occurred_at in rows:
         in_spec = in_limits(value, lower, upper)
@@ -245,7 +254,7 @@ def _summarised(rows: tuple[tuple, ...]) -> list[dict]:
             }
         summary["readings"] += 1
         summary["out_of_spec"] += not in_spec
-    return sorted(parameters.values(), key=lambda summary: summary["parameter"].lower())
+    return tuple(sorted(parameters.values(), key=lambda summary: summary["parameter"].lower()))
 
 
 # --- shipments ----------------------------------------------------------------------------
@@ -294,7 +303,7 @@ def _shipments(connection: Connection, item: ScannedItem) -> list[dict]:
 
 
 @lru_cache(maxsize=SHARED_PARTS)
-def _shipment_timelines(rows: tuple[tuple, ...]) -> list[dict]:
+def _shipment_timelines(rows: tuple[tuple, ...]) -> tuple[dict, ...]:
     """The shipments of these rows (shared: see _summarised)."""
     shipments: dict[int, dict] = {}
     for shipment_id, *shipment, event_status, occurred_at, location in rows:
@@ -303,7 +312,7 @@ def _shipment_timelines(rows: tuple[tuple, ...]) -> list[dict]:
         if event_status is not None:
             event = {"status": event_status, "occurred_at": utc(occurred_at), "location": location}
             shipments[shipment_id]["events"].append(event)
-    return [_settled(shipment) for shipment in shipments.values()]
+    return tuple(_settled(shipment) for shipment in shipments.values())
 
 
 def _shipment_head(carrier, origin, status, shipped_at, expected_at, delivered_at) -> dict:
