@@ -231,8 +231,14 @@ def code_groups(text: str | None) -> str:
 
 def switch_url(language: str) -> str:
     """The link that switches to `language` and comes back to this page."""
+    return f"/lang/{language}?next={coming_back()}"
+
+
+def coming_back() -> str:
+    """This page's path (and query, for a GET), quoted for a link's `next`: letters,
+    digits, "/" and %XX only, nothing in it to escape."""
     here = request.full_path.rstrip("?") if request.method == "GET" else request.path
-    return f"/lang/{language}?next={quote(here, safe='/')}"
+    return quote(here, safe="/")
 
 
 def _safe_next(target: str | None) -> str:

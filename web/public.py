@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 
 from flask import current_app, render_template, render_template_string, request, url_for
 
-from web.i18n import current_language, messages, rendering, t, translator, zone_label
+from web.i18n import (
+    coming_back,
+    current_language,
+    messages,
+    rendering,
+    t,
+    translator,
+    zone_label,
+)
 from web.templating import localized_name
 
 PAGE_HEADERS = (("Cache-Control", "no-store"), ("Vary", "Accept, Accept-Language, Cookie"))
@@ -78,8 +85,7 @@ def render_built_page(
         "title": title,
         "body_class": body_class,
         "main": main,
-        # Letters, digits, "/" and %XX: nothing in it to escape.
-        "next": quote(_here(), safe="/"),
+        "next": coming_back(),
     }
     texts, slots = _frame(language or current_language())
     parts = [texts[0]]
@@ -115,7 +121,3 @@ def _render_frame(language: str) -> tuple[list[str], list[str]]:
     texts = _SLOT.split(html)
     slots = [_SLOTS.get(stand_in, "next") for stand_in in _SLOT.findall(html)]
     return texts, slots
-
-
-def _here() -> str:
-    return request.full_path.rstrip("?") if request.method == "GET" else request.path

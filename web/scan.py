@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from sqlalchemy import Connection, Engine
@@ -253,11 +254,15 @@ class PageTurns:
 
 
 def _rules(config: Config) -> scans.SuspicionRules:
-    return scans.SuspicionRules(
-        window=dt.timedelta(hours=config.suspicious_window_hours),
-        max_scans=config.suspicious_max_scans,
-        max_clients=config.suspicious_max_clients,
+    return _suspicion_rules(
+        config.suspicious_window_hours, config.suspicious_max_scans, config.suspicious_max_clients
     )
+
+
+@lru_cache(maxsize=8)
+def _suspicion_rules(window_hours: float, max_scans: int, max_clients: int):
+    window = dt.timedelta(hours=window_hours)
+    return scans.SuspicionRules(window=window, max_scans=max_scans, max_clients=max_clients)
 
 
 def _code_error(code: str) -> DomainError:
