@@ -22,6 +22,7 @@ ERROR_TEXT = {
     413: "Body too large",
     415: "Body is not JSON",
     422: "Validation failed; `fields` names each bad field",
+    503: "The database stayed busy (SQLite's write lock); try again after Retry-After",
 }
 
 
@@ -42,7 +43,7 @@ def _error_codes(ep: Endpoint) -> list[int]:
     if not ep.public:
         codes += [401, 403]
     if ep.method != "GET":
-        codes += [409, 413, 415] if ep.body else [409]
+        codes += [409, 413, 415, 503] if ep.body else [409, 503]
     return sorted(set(codes))
 
 

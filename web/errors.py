@@ -6,6 +6,7 @@ import logging
 from functools import lru_cache
 
 from flask import Flask, jsonify, make_response, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_accept_header
@@ -27,7 +28,11 @@ HTTP_CODES = {
     422: "validation_failed",
     429: "rate_limited",
     500: "internal_error",
+    503: "busy",
 }
+# How long a client should wait before trying again when the database is busy: a writer
+# that waited out the busy timeout (trace.db) gives up while another holds the lock.
+BUSY_RETRY_AFTER_SECONDS = 1
 
 
 def wants_json() -> bool:
@@ -76,6 +81,18 @@ def _domain_error(error: DomainError):
     return response
 
 
+def _database_error(error: OperationalError):
+    """A database that stayed locked for the whole busy timeout is busy, not broken: 503
+    with Retry-After, so a line's software tries again. Anything else is unexpected."""
+    if "database is locked" not in str(error.orig):
+        return _unexpected(error)
+    log.warning("database busy on %s %s", request.method, request.path)
+    message = "The database is busy; try again in a moment."
+    response = make_response(error_response(503, "busy", message))
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    return response
+
+
 def _unexpected(error: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     return error_response(500, "internal_error", "Something went wrong on our side.")
@@ -84,4 +101,5 @@ def _unexpected(error: Exception):
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(OperationalError, _database_error)
     app.register_error_handler(Exception, _unexpected)

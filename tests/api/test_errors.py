@@ -1,8 +1,10 @@
 """One error shape for every error under /api; HTML error pages everywhere else."""
 
 import json
+import sqlite3
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from api import endpoint
@@ -10,7 +12,7 @@ from tests import factories
 from trace.audit.models import AuditEntry
 from trace.auth import services as auth
 from trace.catalog.models import Product
-from trace.db import begin_write
+from trace.db import begin_write, database_locked
 from web.app import create_app
 
 PRODUCT = {"sku": "KET-1", "name": "Electric kettle"}
@@ -310,3 +312,27 @@ def test_an_unexpected_error_is_a_500_in_the_right_shape(app, client):
     assert page.status_code == 500
     assert page.mimetype == "text/html"
     assert "boom" not in page.get_data(as_text=True)
+
+
+def test_a_database_that_stays_locked_is_a_503_to_try_again(app, client):
+    @app.post("/api/v1/_locked")
+    def _locked_api():
+        raise database_locked()
+
+    @app.get("/_locked")
+    def _locked_page():
+        raise database_locked()
+
+    response = client.post("/api/v1/_locked")
+    assert assert_error(response, 503, "busy") == {}
+    assert response.headers["Retry-After"] == "1"
+    page = client.get("/_locked")
+    assert (page.status_code, page.mimetype) == (503, "text/html")
+
+
+def test_other_database_errors_stay_unexpected(app, client):
+    @app.get("/api/v1/_disk")
+    def _disk():
+        raise OperationalError("SELECT 1", None, sqlite3.OperationalError("disk I/O error"))
+
+    assert assert_error(client.get("/api/v1/_disk"), 500, "internal_error") == {}
