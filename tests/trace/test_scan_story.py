@@ -322,8 +322,7 @@ def test_the_view_never_holds_private_data(session, item):
         override_reason="shipped on hold by manager",
     )
     records.repair(session, item, warranty_override_reason="goodwill")
-    scanned = scans.find_scanned_item(session, item.code)
-    check = scans.check_scan(session, scanned, "c" * 64, scans.SuspicionRules(), NOW)
+    check = scans.find_and_check_scan(session, item.code, "c" * 64, scans.SuspicionRules(), NOW)
     text = json.dumps(story.jsonable(story.public_scan_view(session, check, NOW)))
     for private in [
         "Zhao Min",
@@ -348,8 +347,7 @@ def test_the_view_never_holds_private_data(session, item):
 
 
 def test_public_scan_view_keeps_the_earlier_json_shape(session, item):
-    scanned = scans.find_scanned_item(session, item.code)
-    check = scans.check_scan(session, scanned, "c" * 64, scans.SuspicionRules(), NOW)
+    check = scans.find_and_check_scan(session, item.code, "c" * 64, scans.SuspicionRules(), NOW)
     view = story.jsonable(story.public_scan_view(session, check, NOW))
     assert (view["verdict"], view["code"], view["serial"]) == ("genuine", item.code, item.serial)
     assert set(view["product"]) == {

@@ -19,17 +19,12 @@ RULES = scans.SuspicionRules(window=dt.timedelta(hours=24), max_scans=5, max_cli
 CLIENT = "c" * 64
 
 
-@pytest.fixture(params=["find_then_check", "in_one_statement"])
-def judge(request):
-    """Judges a scan of `item` (a model) by its code: with find_scanned_item then
-    check_scan, or with find_and_check_scan (the scan page's one statement); every verdict
-    test runs both ways."""
+@pytest.fixture
+def judge():
+    """Judges a scan of `item` (a model) as the scan page does: by its code."""
 
     def judge(session, item, client: str = CLIENT) -> scans.ScanCheck:
-        if request.param == "in_one_statement":
-            return scans.find_and_check_scan(session.connection(), item.code, client, RULES, NOW)
-        found = scans.find_scanned_item(session, item.code)
-        return scans.check_scan(session, found, client, RULES, NOW)
+        return scans.find_and_check_scan(session, item.code, client, RULES, NOW)
 
     return judge
 
@@ -74,7 +69,7 @@ def test_malformed_and_unknown_codes_both_find_nothing(session, text):
 
 
 def test_unknown_code_verdict(session):
-    check = scans.check_scan(session, None, CLIENT, RULES, NOW)
+    check = scans.find_and_check_scan(session, codes.new_code(), CLIENT, RULES, NOW)
     assert (check.item, check.verdict) == (None, Verdict.unknown)
 
 
@@ -165,35 +160,20 @@ def test_counts_and_first_time_cover_every_scan_not_only_the_latest(session):
             session, item, Verdict.genuine, "::1", "en", None, secret="s", scanned_at=at
         )
     rules = scans.SuspicionRules(window=dt.timedelta(days=30), max_scans=2, max_clients=6)
-    check = scans.check_scan(session, item, "h", rules, start + dt.timedelta(hours=1))
+    check = scans.find_and_check_scan(session, item.code, "h", rules, start + dt.timedelta(hours=1))
     assert check.scan_count == 6 and check.first_scanned_at == start
     assert check.reasons == ("many_scans",)
-    at_once = scans.find_and_check_scan(
-        session.connection(), item.code, "h", rules, start + dt.timedelta(hours=1)
-    )
-    assert (at_once.scan_count, at_once.first_scanned_at, at_once.reasons) == (
-        6,
-        start,
-        ("many_scans",),
-    )
 
 
 @pytest.mark.parametrize("text", ["", "ABC", codes.new_code()])
 def test_find_and_check_a_code_nobody_has(session, text):
-    check = scans.find_and_check_scan(session.connection(), text, CLIENT, RULES, NOW)
+    check = scans.find_and_check_scan(session, text, CLIENT, RULES, NOW)
     assert (check.item, check.verdict) == (None, Verdict.unknown)
 
 
-@pytest.mark.parametrize(
-    ("query", "parameters"),
-    [
-        (scans.LATEST_SCANS, {"item_id": 1}),
-        (scans._ITEM_AND_SCANS, {"code": "X" * 17}),  # the scan page's one statement
-    ],
-)
-def test_the_suspicion_query_uses_the_item_and_time_index(session, query, parameters):
-    connection = session.connection()
-    parameters = query.parameters(connection.dialect, **parameters, limit=RULES.max_scans)
+def test_the_suspicion_query_uses_the_item_and_time_index(session):
+    query, connection = scans._ITEM_AND_SCANS, session.connection()
+    parameters = query.parameters(connection.dialect, code="X" * 17, limit=RULES.max_scans)
     plan = _plan(connection, query.sql(connection.dialect), parameters)
     assert "ix_scan_item_id_scanned_at_client_hash" in plan
     if connection.dialect.name == "sqlite":  # the scans' clients come from the index alone
@@ -251,7 +231,7 @@ def test_record_scan_writes_straight_through_without_a_flush(session):
     assert scan.scanned_at == at and scan.verdict is Verdict.suspicious
     # ... and found by the queries that compare stored times.
     rules = scans.SuspicionRules(window=dt.timedelta(hours=1))
-    check = scans.check_scan(session, item, "h", rules, at + dt.timedelta(minutes=30))
+    check = scans.find_and_check_scan(session, item.code, "h", rules, at + dt.timedelta(minutes=30))
     assert check.first_scanned_at == at and check.scan_count == 2
 
 

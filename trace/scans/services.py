@@ -32,7 +32,6 @@ from trace.production.models import Batch, BatchStatus, Item, ItemStatus
 from trace.scans.models import Scan, Verdict
 from trace.scans.queries import (
     CompiledQuery,
-    connection_of,
     iso_text,
     joined_texts,
     json_value,
@@ -156,29 +155,12 @@ def _of_code(statement):
 
 
 _ITEM = CompiledQuery(_of_code(select(*_ITEM_COLUMNS)))
-# The latest scans of an item (up to the limit), each row with the item's scan count and
-# first scan time beside it. Both are uncorrelated subqueries, computed once, each an
-# aggregate over the (item_id, scanned_at) index; the rows walk the same index backwards
-# and stop at the limit. (Window functions over the rows would sort every scan of a
-# heavily scanned code, a copied label's, first: seventeen times slower.)
-_ALL = Scan.__table__.alias("all_scans")
-_ALL_OF_ITEM = _ALL.c.item_id == bindparam("item_id")
-LATEST_SCANS = CompiledQuery(
-    select(
-        Scan.client_hash,
-        Scan.scanned_at,
-        select(func.count()).where(_ALL_OF_ITEM).scalar_subquery().label("total"),
-        select(func.min(_ALL.c.scanned_at)).where(_ALL_OF_ITEM).scalar_subquery().label("first"),
-    )
-    .where(Scan.item_id == bindparam("item_id"))
-    .order_by(Scan.scanned_at.desc())
-    .limit(bindparam("limit"))
-)
-
-
 # The item of a code and its scans, as the scan page needs them, in one statement: the
 # scan count and first time, and the latest scans (up to the limit) as one text of
-# "<client hash> <time>" pairs. The same reads as _ITEM then LATEST_SCANS, in one row.
+# "<client hash> <time>" pairs. Each is an aggregate over the (item_id, scanned_at,
+# client_hash) index, the latest walking it backwards and stopping at the limit. (Window
+# functions would sort every scan of a heavily scanned code, a copied label's, first:
+# seventeen times slower.)
 _ITEM_SCANS = Scan.__table__.alias("item_scans")
 _LATEST = (
     select(_ITEM_SCANS.c.client_hash, _ITEM_SCANS.c.scanned_at)
@@ -205,26 +187,27 @@ _ITEM_AND_SCANS = CompiledQuery(
 
 
 def find_and_check_scan(
-    connection: Connection,
+    session: Session | Connection,
     text: str,
     client_hash: str,
     rules: SuspicionRules,
     now: dt.datetime,
     pending_of: Callable[[int], Sequence[tuple[str, dt.datetime]]] = lambda _item_id: (),
 ) -> ScanCheck:
-    """find_scanned_item and check_scan in one statement, as the scan page reads them;
-    `pending_of(item_id)` gives the item's scans taken but not yet written."""
+    """The item whose code was scanned (as find_scanned_item finds it) and the verdict of
+    this scan, read in one statement; `pending_of(item_id)` gives the item's scans taken
+    but not yet written."""
     try:
         code = codes.normalize_code(text)
     except codes.MalformedCode:
         return ScanCheck(None, Verdict.unknown)
-    rows = _ITEM_AND_SCANS.rows(connection, code=code, limit=rules.max_scans)
+    rows = _ITEM_AND_SCANS.rows(session, code=code, limit=rules.max_scans)
     if not rows:
         return ScanCheck(None, Verdict.unknown)
     *columns, count, first, latest = rows[0]
     item = _scanned_item(columns)
     stored = [_stored_scan(pair) for pair in latest.split(",")] if latest else []
-    return _judged(item, client_hash, rules, now, (count, first, stored), pending_of(item.id))
+    return _judged(item, client_hash, rules, now, count, first, stored, pending_of(item.id))
 
 
 def _stored_scan(pair: str) -> tuple[str, dt.datetime]:
@@ -267,27 +250,10 @@ def _scanned_item(row) -> ScannedItem:
     )
 
 
-def check_scan(
-    session: Session | Connection,
-    item: ScannedItem | None,
-    client_hash: str,
-    rules: SuspicionRules,
-    now: dt.datetime | None = None,
-    pending: Sequence[tuple[str, dt.datetime]] = (),
-) -> ScanCheck:
+def _judged(item, client_hash, rules, now, count, first, stored, pending) -> ScanCheck:
     """The verdict of scanning `item` now, from this client, counting this scan and the
-    `pending` ones, taken but not yet written: (client hash, time) each, oldest first."""
-    if item is None:
-        return ScanCheck(None, Verdict.unknown)
-    latest = LATEST_SCANS.rows(connection_of(session), item_id=item.id, limit=rules.max_scans)
-    count, first = (latest[0][2], latest[0][3]) if latest else (0, None)
-    stored = [(hashed, utc(scanned_at)) for hashed, scanned_at, *_ in latest]
-    return _judged(item, client_hash, rules, now or utcnow(), (count, first, stored), pending)
-
-
-def _judged(item, client_hash, rules, now, history, pending) -> ScanCheck:
-    """The verdict from the item's scans: (count, first time, latest (hash, time) pairs)."""
-    count, first, stored = history
+    `pending` ones, taken but not yet written: (client hash, time) each, oldest first;
+    `stored` are the latest (client hash, time) of the `count` written ones."""
     # A batch the recorder committed after it was asked may be in the rows already: the
     # newest rows, which the query returns first, so a scan is counted once either way.
     seen = set(stored)
