@@ -6,6 +6,7 @@ commit once, dump) and the OpenAPI document, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,9 +121,8 @@ def endpoint(
 
 def _handle(spec: Endpoint, handler: Callable, path_args: dict):
     _refuse_impossible_ids(path_args)
-    if spec.method == "GET":
-        return _handle_request(spec, handler, path_args)
-    with write_turn():  # on SQLite writes take turns (web/turns.py)
+    # On SQLite writes take turns (web/turns.py); reads do not.
+    with contextlib.nullcontext() if spec.method == "GET" else write_turn():
         return _handle_request(spec, handler, path_args)
 
 

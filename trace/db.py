@@ -185,7 +185,7 @@ class WriteLock:
         """Wait until this caller is the database's only writer, at most `timeout` seconds."""
         deadline = time.monotonic() + timeout
         if not self.threads.acquire(timeout=timeout):
-            raise _locked()
+            raise database_locked()
         try:
             if self.path is not None:
                 self._lock_file(deadline)
@@ -209,7 +209,7 @@ class WriteLock:
                 return
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise _locked() from None
+                    raise database_locked() from None
             # Only one thread a process waits here, so short pauses cost little.
             time.sleep(pause)
             pause = min(pause * 2, 0.002)
@@ -218,9 +218,6 @@ class WriteLock:
 def database_locked() -> OperationalError:
     """The error of a writer that waited its whole busy timeout, as SQLite raises it."""
     return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
-
-
-_locked = database_locked
 
 
 class _SQLiteConnection(sqlite3.Connection):

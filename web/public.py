@@ -15,7 +15,7 @@ from web.i18n import (
     translator,
     zone_label,
 )
-from web.templating import localized_name
+from web.templating import kept, localized_name
 
 PAGE_HEADERS = (("Cache-Control", "no-store"), ("Vary", "Accept, Accept-Language, Cookie"))
 
@@ -73,7 +73,6 @@ _FRAME_PAGE = (
     "{%% block main %%}zqzmainzqz{%% endblock %%}"
 )
 FRAMES = "trace_public_frames"
-MAX_CACHED_FRAMES = 64
 
 
 def render_built_page(
@@ -97,16 +96,8 @@ def render_built_page(
 
 def _frame(language: str) -> tuple[list[str], list[str]]:
     """public/layout.html in `language`: its texts, and the slots between them."""
-    frames = current_app.extensions.setdefault(FRAMES, {})
     key = (language, request.script_root, zone_label())
-    frame = frames.get(key)
-    if frame is None:
-        frame = _render_frame(language)
-        if not current_app.jinja_env.auto_reload:  # templates being edited: render anew
-            if len(frames) >= MAX_CACHED_FRAMES:
-                frames.clear()
-            frames[key] = frame
-    return frame
+    return kept(FRAMES, key, lambda: _render_frame(language))
 
 
 def _render_frame(language: str) -> tuple[list[str], list[str]]:

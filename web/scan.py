@@ -41,7 +41,8 @@ from web.database import get_session, state
 from web.errors import error_response, prefers_html
 from web.i18n import current_language, display_zone, format_number, rendering, t
 from web.public import render_built_page, render_error, render_fragment, render_page
-from web.turns import turns_for
+from web.templating import kept
+from web.turns import Turns, turns_for
 
 bp = Blueprint("scan", __name__)
 log = logging.getLogger(__name__)
@@ -102,26 +103,11 @@ def _scan_html(view: dict):
 _CODE_STAND_IN = "zqzcodezqz"
 _TOKEN_STAND_IN = "zqztokenzqz"
 BLANK_FORMS = "trace_blank_report_forms"
-MAX_CACHED_FORMS = 64
 
 
 def _blank_report_form(code: str, language: str) -> str:
     """The complaint form of the scan page of `code`, as a customer first sees it."""
-    forms = current_app.extensions.setdefault(BLANK_FORMS, {})
-    key = (language, request.script_root)
-    form = forms.get(key)
-    if form is None:
-        form = render_fragment(
-            "public/_report_form.html",
-            form=ReportForm(),
-            limits=_limits(),
-            report_code=_CODE_STAND_IN,
-            csrf_token=lambda: _TOKEN_STAND_IN,
-        )
-        if not current_app.jinja_env.auto_reload:  # templates being edited: render anew
-            if len(forms) >= MAX_CACHED_FORMS:  # a proxy passing odd mount points on
-                forms.clear()
-            forms[key] = form
+    form = kept(BLANK_FORMS, (language, request.script_root), _render_blank_form)
     # A code comes from the database and a token is hex: neither needs escaping.
     return form.replace(_CODE_STAND_IN, code).replace(_TOKEN_STAND_IN, csrf.csrf_token())
 
@@ -216,7 +202,7 @@ class PageTurns:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._turn = turns_for(engine)
-        self._kept_one = engine.dialect.name == "sqlite"
+        self._kept_one = isinstance(self._turn, Turns)  # turns on SQLite: one connection
         self._connection: Connection | None = None
         self._pid: int | None = None
 
@@ -302,6 +288,16 @@ def _limits() -> dict:
         "description": complaints.DESCRIPTION_LENGTH,
         "categories": complaints.CATEGORIES,
     }
+
+
+def _render_blank_form() -> str:
+    return render_fragment(
+        "public/_report_form.html",
+        form=ReportForm(),
+        limits=_limits(),
+        report_code=_CODE_STAND_IN,
+        csrf_token=lambda: _TOKEN_STAND_IN,
+    )
 
 
 # --- typing a code ------------------------------------------------------------------------

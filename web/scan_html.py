@@ -12,7 +12,7 @@ What keeps it as safe and as easy to change as a template:
   as Jinja's autoescape did.
 * The page's frame (head, top bar, footer) is still public/layout.html, rendered by Jinja
   once per language and mount point with stand-ins for what differs from page to page
-  (web/public.render_frame), so it cannot drift from the other public pages.
+  (web/public.render_built_page), so it cannot drift from the other public pages.
 * The markup and its classes are the ones public.css styles; the tests read the page as a
   person does (tests/web/test_scan_page.py, tests/web/test_browser.py).
 """
@@ -41,7 +41,7 @@ class Html:
     def __init__(self, language: str):
         self.language = language
         self.texts = messages(language)
-        self.m = {key: str(escape(text)) for key, text in self.texts.items()}
+        self.m = {key: escape(text) for key, text in self.texts.items()}
 
     def t(self, key: str, **values) -> str:
         """A message with its placeholders filled in, escaped as a whole."""

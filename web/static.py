@@ -10,10 +10,12 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, request, url_for
+
+from web.templating import kept
 
 ONE_YEAR = 365 * 24 * 3600
-MAX_FIXED_URLS = 256
+FIXED_URLS = "trace_fixed_urls"
 
 
 @lru_cache(maxsize=64)
@@ -47,14 +49,5 @@ def fixed_url(endpoint: str, **values) -> str:
     """url_for for a URL that is the same on every page (a static file, the start page):
     built once per app and mount point, where url_for costs a page some 10 µs each time
     (and a static file's version a stat). Built anew while templates reload (debug)."""
-    app = current_app._get_current_object()
-    if app.jinja_env.auto_reload:
-        return url_for(endpoint, **values)
     key = (request.script_root, endpoint, *sorted(values.items()))
-    urls = app.extensions.setdefault("trace_fixed_urls", {})
-    url = urls.get(key)
-    if url is None:
-        if len(urls) >= MAX_FIXED_URLS:  # a proxy passing odd mount points on
-            urls.clear()
-        url = urls[key] = url_for(endpoint, **values)
-    return url
+    return kept(FIXED_URLS, key, lambda: url_for(endpoint, **values))

@@ -22,7 +22,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from types import FunctionType, MethodType
+from typing import TypeVar
 
+from flask import current_app
 from flask.templating import Environment
 from jinja2 import BaseLoader, TemplateNotFound
 from jinja2.runtime import Context
@@ -38,6 +40,7 @@ _JINJA_SYNTAX = ("{{", "{%", "{#", "}}", "%}", "#}")
 # What a dict has as attributes (.items, .get): these stay its methods, as in plain Jinja,
 # even for a dict with such a key (a JSON schema's "items").
 _DICT_ATTRIBUTES = frozenset(dir(dict))
+T = TypeVar("T")
 
 
 class TraceContext(Context):
@@ -72,6 +75,30 @@ class TraceEnvironment(Environment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
+
+
+MAX_KEPT = 64
+
+
+def kept(name: str, key, build: Callable[[], T]) -> T:
+    """`build()`, kept in this app's cache `name` under `key`: what a page renders or looks
+    up the same way every time (a frame, a blank form, a fixed URL). Built anew while
+    templates reload (debug), and at most MAX_KEPT entries a cache, so a proxy passing odd
+    mount points on cannot make it grow."""
+    app = current_app._get_current_object()
+    if app.jinja_env.auto_reload:
+        return build()
+    cache = app.extensions.setdefault(name, {})
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = build()
+        if len(cache) >= MAX_KEPT:
+            cache.clear()
+        cache[key] = value
+    return value
+
+
+_MISSING = object()
 
 
 def escape_text(value) -> str:

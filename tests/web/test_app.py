@@ -174,7 +174,8 @@ def test_scan_page_settings_from_the_environment(tmp_path):
 
 
 def test_urls_built_once_are_kept_for_a_bounded_number_of_mount_points(app):
-    from web.static import MAX_FIXED_URLS, fixed_url
+    from web.static import fixed_url
+    from web.templating import MAX_KEPT as MAX_FIXED_URLS
 
     for number in range(MAX_FIXED_URLS + 10):
         with app.test_request_context("/", base_url=f"http://localhost/m{number}"):
