@@ -21,11 +21,13 @@ from urllib.parse import quote, urlsplit
 from flask import Blueprint, current_app, jsonify, redirect, request
 
 from trace import gs1, resolver
-from trace.errors import DomainError
+from trace.errors import DomainError, NotFound
+from trace.scans import services as scans
 from trace.scans import story
 from web.database import get_session
 from web.errors import error_response, prefers_html
 from web.public import render_page
+from web.scan import record_public_scan
 
 bp = Blueprint("resolver", __name__)
 
@@ -48,14 +50,29 @@ _CROSS_ORIGIN_ENDPOINTS = frozenset(
 @bp.get("/01/<path:rest>", merge_slashes=False)
 def digital_link(rest: str = ""):
     link = resolver.parse_resolver_path(_raw_path(), _raw_query())
-    resolution = resolver.resolve_digital_link(get_session(), link)
+    wants_linkset = _wants_linkset(link.link_type)
+    try:
+        resolution = resolver.resolve_digital_link(get_session(), link)
+    except NotFound:
+        if not wants_linkset:
+            _record_unit_scan(link, None)
+        raise
     base_url = _public_base_url()
-    if _wants_linkset(link.link_type):
+    if wants_linkset:
         return _linkset_response(resolver.linkset(resolution, base_url), resolution.link)
     target = resolver.choose_link(resolution, base_url, link.link_type)
     query = resolver.passed_on_query(_raw_query())
     response = redirect(target.href + (f"?{query}" if query else ""), code=307)
+    _record_unit_scan(link, resolution.item)
     return _with_linkset_header(response, resolution.link)
+
+
+def _record_unit_scan(link, item) -> None:
+    """A unit's Digital Link opened is a scan of its label, as /s/<code> is: recorded
+    here, where the QR leads (the page it redirects to is not counted again). Links to a
+    product or a lot name no unit, a linkset is for programs and a HEAD for link checkers."""
+    if link.serial is not None and request.method == "GET":
+        record_public_scan(item, scans.serial_scan_verdict(item))
 
 
 @bp.get(resolver.INFO_PREFIX + "/01/<path:rest>", merge_slashes=False)

@@ -35,6 +35,7 @@ from trace.db import begin_write, utcnow
 from trace.errors import DomainError, Invalid, NotFound
 from trace.scans import services as scans
 from trace.scans import story
+from trace.scans.models import Verdict
 from trace.scans.recorder import ScanRecorder
 from web import csrf, scan_html
 from web.database import get_session, state
@@ -156,23 +157,36 @@ def _reading() -> Iterator[Connection]:
 
 
 def _record(scan: _Scan) -> None:
+    record_public_scan(scan.check.item, scan.check.verdict, scan.now, scan.client_hash)
+
+
+def record_public_scan(
+    item, verdict: Verdict, now: dt.datetime | None = None, client_hash: str | None = None
+) -> None:
+    """Record this request as a public scan of `item` (None: nobody's) with the verdict
+    its page gave: handed to the recorder (written with others in a moment, off the
+    page's path), or written now where scans are written within their requests, after
+    whatever the request read. A scan that cannot be written is lost with a warning: the
+    customer still gets the page."""
     config = _config()
     recorder = current_app.extensions.get(RECORDER)
     row = scans.scan_row(
-        scan.check.item,
-        scan.check.verdict,
+        item,
+        verdict,
         request.remote_addr,
         current_language(),
         request.headers.get("User-Agent"),  # not request.user_agent: nothing parses it
         secret=config.secret_key,
-        scanned_at=scan.now,
-        client_hash=scan.client_hash,
+        scanned_at=now,
+        client_hash=client_hash,
     )
     if recorder is not None:
-        recorder.add(row)  # written with others in a moment, off this page's path
+        recorder.add(row)
         return
     session = get_session()
     try:
+        if session.in_transaction():
+            session.commit()  # the request's reads (nothing written): the write starts anew
         begin_write(session)
         scans.write_scans(session.connection(), [row])
         session.commit()

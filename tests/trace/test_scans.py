@@ -215,6 +215,18 @@ def test_record_scan_of_an_unknown_code(session):
     assert (scan.verdict, scan.language, scan.user_agent_family) == (Verdict.unknown, None, None)
 
 
+def test_a_digital_link_scan_is_unverified_recalled_or_unknown(session):
+    item = factories.make_item(session)
+    assert scans.serial_scan_verdict(item) is Verdict.unverified
+    assert scans.serial_scan_verdict(None) is Verdict.unknown
+    production.change_batch_status(session, "test", item.batch, BatchStatus.recalled, "Lid")
+    assert scans.serial_scan_verdict(item) is Verdict.recalled
+    # The schema the migrations built takes the verdict.
+    scans.record_scan(session, item, Verdict.unverified, None, None, None, secret="s")
+    stored = session.scalars(select(Scan.verdict).where(Scan.item_id == item.id)).one()
+    assert stored is Verdict.unverified
+
+
 def test_record_scan_writes_straight_through_without_a_flush(session):
     item = scans.find_scanned_item(session, factories.make_item(session).code)
     session.flush()

@@ -418,3 +418,76 @@ def test_resolver_description(client):
     assert {"namespace": VOC, "prefix": "gs1:"} in document["supportedLinkType"]
     assert document["linkTypeDefaultCanBeLinkset"] is False
     assert document["name"]
+
+
+# --- scans of Digital Links ----------------------------------------------------------------
+
+
+def scans(session) -> list:
+    from sqlalchemy import select
+
+    from trace.scans.models import Scan
+
+    return [
+        (scan.item_id, scan.verdict.value, scan.language, scan.user_agent_family)
+        for scan in session.scalars(select(Scan).order_by(Scan.id))
+    ]
+
+
+PHONE = {
+    **BROWSER,
+    "Accept-Language": "zh-CN,zh;q=0.9",
+    "User-Agent": "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 Mobile MicroMessenger/8.0",
+}
+
+
+def test_a_units_digital_link_opened_is_a_scan_never_called_genuine(client, session, item):
+    response = client.get(dl("01", GTIN, "10", LOT, "21", SERIAL), headers=PHONE)
+    assert response.status_code == 307
+    follow(client, response, headers=PHONE)  # the page it leads to is not a second scan
+    assert scans(session) == [(item.id, "unverified", "zh-CN", "wechat")]
+    # It counts among the unit's scans, as a scan of its code would.
+    view = client.get(f"/s/{item.code}", headers=JSON).get_json()
+    assert view["scans"]["count"] == 2
+
+
+def test_a_digital_link_scan_of_a_recalled_unit_is_recorded_as_recalled(client, session, item):
+    from trace.production import services as production
+    from trace.production.models import BatchStatus
+
+    production.change_batch_status(session, "test", item.batch, BatchStatus.recalled, "Lid seal")
+    session.commit()
+    response = client.get(dl("01", GTIN, "21", SERIAL), headers=PHONE)
+    assert "Lid seal" in follow(client, response, headers=PHONE).get_data(as_text=True)
+    assert [verdict for _, verdict, _, _ in scans(session)] == ["recalled"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        dl("01", GTIN, "10", LOT, "21", "NOSUCH-1"),  # nobody's serial
+        dl("01", "09506000134352", "21", SERIAL),  # nobody's GTIN
+        dl("01", GTIN, "10", "OTHERLOT", "21", SERIAL),  # the serial is of another lot
+    ],
+)
+def test_a_digital_link_of_no_unit_is_recorded_as_unknown(client, session, item, path):
+    assert client.get(path, headers=PHONE).status_code == 404
+    assert scans(session) == [(None, "unknown", "zh-CN", "wechat")]
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        lambda client: client.get(dl("01", GTIN, "10", LOT), headers=PHONE),  # a lot, no unit
+        lambda client: client.get(dl("01", GTIN), headers=PHONE),  # a product
+        lambda client: client.get(dl("01", GTIN, "21", SERIAL), headers=LINKSET),
+        lambda client: client.get(dl("01", GTIN, "21", SERIAL, query="linkType=linkset")),
+        lambda client: client.get(dl("01", GTIN, "21", "NOSUCH-1"), headers=LINKSET),
+        lambda client: client.head(dl("01", GTIN, "21", SERIAL), headers=PHONE),
+        lambda client: client.get(dl("01", GTIN, "21", SERIAL + "%"), headers=PHONE),  # invalid
+        lambda client: client.get("/info" + dl("01", GTIN, "21", SERIAL), headers=PHONE),
+    ],
+)
+def test_what_is_no_scan_of_a_unit_is_not_recorded(client, session, item, request_):
+    assert request_(client).status_code < 500
+    assert scans(session) == []

@@ -16,6 +16,9 @@ class Verdict(enum.Enum):
     unknown = "unknown"
     suspicious = "suspicious"
     recalled = "recalled"
+    # A unit's GS1 Digital Link scanned: found by its serial, which anyone can read off
+    # another label, so the page never calls it genuine (trace/resolver.py).
+    unverified = "unverified"
 
 
 class Scan(Base):

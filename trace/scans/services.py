@@ -285,6 +285,15 @@ def _verdict(item: ScannedItem, reasons: tuple[str, ...]) -> Verdict:
     return Verdict.suspicious if reasons else Verdict.genuine
 
 
+def serial_scan_verdict(item: Item | None) -> Verdict:
+    """The verdict of a scan of a unit's GS1 Digital Link, which names it by serial: a
+    unit of a recalled batch is recalled (its page says so first), any other unverified,
+    since a serial can be read off another label; no unit has it: unknown."""
+    if item is None:
+        return Verdict.unknown
+    return Verdict.recalled if item.batch.status is BatchStatus.recalled else Verdict.unverified
+
+
 # inline(): no RETURNING of the new ids, which nobody reads.
 INSERT_SCAN = Prepared(
     insert(Scan)
