@@ -577,6 +577,9 @@ def main() -> None:
         sizes = build(path, args.items)
         manifest.write_text(json.dumps(sizes, indent=2))
     sizes = json.loads(manifest.read_text())
+    from trace import migrate
+
+    migrate.upgrade(f"sqlite:///{path}")  # a data set built before the newest migrations
     print(f"data set {path.name}: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
     result = measure(path, args.samples)
     print(
