@@ -186,7 +186,7 @@ def record_public_scan(
     session = get_session()
     try:
         if session.in_transaction():
-            session.commit()  # the request's reads (nothing written): the write starts anew
+            session.rollback()  # ends the request's reads: the write starts anew
         begin_write(session)
         scans.write_scans(session.connection(), [row])
         session.commit()

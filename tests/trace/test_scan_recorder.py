@@ -47,9 +47,9 @@ def judge(session, item, rules, pending_of) -> scans.ScanCheck:
     return scans.find_and_check_scan(session, item.code, "h", rules, utcnow(), pending_of)
 
 
-def row(item, client="198.51.100.7", at=None):
+def row(item, client="198.51.100.7", at=None, verdict=Verdict.genuine):
     return scans.scan_row(
-        item, Verdict.genuine, client, "en", "curl/8", secret="s", scanned_at=at or utcnow()
+        item, verdict, client, "en", "curl/8", secret="s", scanned_at=at or utcnow()
     )
 
 
@@ -75,6 +75,23 @@ def test_scans_are_pending_until_flushed_then_stored(engine, recorder, item):
     assert stored(engine, item) == 2 and stored(engine) == 3
     assert recorder.pending(item.id) == []
     assert recorder.flush() == 0
+
+
+def test_digital_link_scans_are_written_but_never_pending_for_the_code(engine, item):
+    recorder = ScanRecorder(engine, interval=NEVER, max_pending=3)
+    genuine, linked = utcnow() - dt.timedelta(seconds=1), utcnow()
+    recorder.add(row(item, at=genuine))
+    recorder.add(row(item, at=linked, verdict=Verdict.unverified))
+    assert [at for _, at in recorder.pending(item.id)] == [genuine]
+    # Dropping a Digital Link scan for want of room takes no code scan with it.
+    recorder.add(row(item, verdict=Verdict.unverified))
+    recorder.add(row(item, verdict=Verdict.unverified))
+    assert [at for _, at in recorder.pending(item.id)] == []  # the oldest, genuine, dropped
+    recorder.add(row(item, at=linked))
+    recorder.add(row(item, verdict=Verdict.unverified))  # drops the first unverified one
+    assert [at for _, at in recorder.pending(item.id)] == [linked]
+    assert recorder.flush() == 3 and stored(engine, item) == 3
+    recorder.close()
 
 
 def test_the_thread_writes_within_its_interval(engine, item):

@@ -175,9 +175,9 @@ def test_the_suspicion_query_uses_the_item_and_time_index(session):
     query, connection = scans._ITEM_AND_SCANS, session.connection()
     parameters = query.parameters(connection.dialect, code="X" * 17, limit=RULES.max_scans)
     plan = _plan(connection, query.sql(connection.dialect), parameters)
-    assert "ix_scan_item_id_scanned_at_client_hash" in plan
-    if connection.dialect.name == "sqlite":  # the scans' clients come from the index alone
-        assert "COVERING INDEX ix_scan_item_id_scanned_at_client_hash" in plan
+    assert "ix_scan_item_id_scanned_at_client_hash_verdict" in plan
+    if connection.dialect.name == "sqlite":  # clients and verdicts come from the index alone
+        assert "COVERING INDEX ix_scan_item_id_scanned_at_client_hash_verdict" in plan
     # Nothing sorts or gathers every scan of the item (a copied label has thousands).
     assert "TEMP B-TREE" not in plan.upper() and "Sort" not in plan
 
@@ -215,16 +215,30 @@ def test_record_scan_of_an_unknown_code(session):
     assert (scan.verdict, scan.language, scan.user_agent_family) == (Verdict.unknown, None, None)
 
 
-def test_a_digital_link_scan_is_unverified_recalled_or_unknown(session):
+def test_a_digital_link_scan_is_unverified_or_unknown(session):
     item = factories.make_item(session)
     assert scans.serial_scan_verdict(item) is Verdict.unverified
     assert scans.serial_scan_verdict(None) is Verdict.unknown
     production.change_batch_status(session, "test", item.batch, BatchStatus.recalled, "Lid")
-    assert scans.serial_scan_verdict(item) is Verdict.recalled
+    assert scans.serial_scan_verdict(item) is Verdict.unverified
     # The schema the migrations built takes the verdict.
     scans.record_scan(session, item, Verdict.unverified, None, None, None, secret="s")
     stored = session.scalars(select(Scan.verdict).where(Scan.item_id == item.id)).one()
     assert stored is Verdict.unverified
+
+
+def test_digital_link_scans_do_not_count_for_the_code(session, judge):
+    # Serials can be worked out for a whole lot: their scans must not make codes look copied.
+    item = factories.make_item(session)
+    for i in range(RULES.max_scans + RULES.max_clients + 2):
+        scans.record_scan(
+            session, item, Verdict.unverified, f"198.51.100.{i}", None, None, secret="s",
+            scanned_at=NOW - dt.timedelta(minutes=i + 1),
+        )  # fmt: skip
+    check = judge(session, item)
+    assert (check.verdict, check.scan_count, check.first_scanned_at) == (Verdict.genuine, 1, NOW)
+    scans.record_scan(session, item, Verdict.genuine, "203.0.113.7", None, None, secret="s")
+    assert judge(session, item).scan_count == 2
 
 
 def test_record_scan_writes_straight_through_without_a_flush(session):

@@ -9,6 +9,7 @@ import pytest
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
 from trace import codes, gs1
+from trace.scans import services as scans_services
 
 GTIN = "04006381333931"
 LOT = "KT2610A"
@@ -446,12 +447,19 @@ def test_a_units_digital_link_opened_is_a_scan_never_called_genuine(client, sess
     assert response.status_code == 307
     follow(client, response, headers=PHONE)  # the page it leads to is not a second scan
     assert scans(session) == [(item.id, "unverified", "zh-CN", "wechat")]
-    # It counts among the unit's scans, as a scan of its code would.
+
+
+def test_digital_link_scans_cannot_make_the_code_look_copied(client, session, item):
+    # One label gives away the serials of its whole lot; its code stays the proof.
+    for n in range(40):
+        address = {"REMOTE_ADDR": f"198.51.100.{n}"}
+        client.get(dl("01", GTIN, "21", SERIAL), headers=PHONE, environ_base=address)
+    assert len(scans(session)) == 40
     view = client.get(f"/s/{item.code}", headers=JSON).get_json()
-    assert view["scans"]["count"] == 2
+    assert (view["verdict"], view["scans"]["count"]) == ("genuine", 1)
 
 
-def test_a_digital_link_scan_of_a_recalled_unit_is_recorded_as_recalled(client, session, item):
+def test_a_digital_link_scan_of_a_recalled_unit_shows_the_recall(client, session, item):
     from trace.production import services as production
     from trace.production.models import BatchStatus
 
@@ -459,7 +467,24 @@ def test_a_digital_link_scan_of_a_recalled_unit_is_recorded_as_recalled(client, 
     session.commit()
     response = client.get(dl("01", GTIN, "21", SERIAL), headers=PHONE)
     assert "Lid seal" in follow(client, response, headers=PHONE).get_data(as_text=True)
-    assert [verdict for _, verdict, _, _ in scans(session)] == ["recalled"]
+    assert [verdict for _, verdict, _, _ in scans(session)] == ["unverified"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [(dl("01", GTIN, "21", SERIAL), 307), (dl("01", GTIN, "21", "NOSUCH-1"), 404)],
+)
+def test_a_digital_link_still_answers_when_its_scan_cannot_be_recorded(
+    client, session, item, monkeypatch, path, status
+):
+    from sqlalchemy.exc import OperationalError
+
+    def locked(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(scans_services, "write_scans", locked)
+    assert client.get(path, headers=PHONE).status_code == status
+    assert scans(session) == []
 
 
 @pytest.mark.parametrize(

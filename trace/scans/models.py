@@ -23,9 +23,16 @@ class Verdict(enum.Enum):
 
 class Scan(Base):
     __tablename__ = "scan"
-    # The verdict reads an item's latest scans and their clients from this index alone.
+    # The verdict reads an item's latest scans, their clients and verdicts (a Digital Link
+    # scan does not count) from this index alone.
     __table_args__ = (
-        Index("ix_scan_item_id_scanned_at_client_hash", "item_id", "scanned_at", "client_hash"),
+        Index(
+            "ix_scan_item_id_scanned_at_client_hash_verdict",
+            "item_id",
+            "scanned_at",
+            "client_hash",
+            "verdict",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -34,6 +34,7 @@ from collections import defaultdict
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
+from trace.scans.models import Verdict
 from trace.scans.services import write_scans
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class ScanRecorder:
         """Take one scan to write; returns at once."""
         with self._lock:
             self._rows.append(row)
-            if row["item_id"] is not None:
+            if _counted(row):
                 self._waiting[row["item_id"]].append((row["client_hash"], row["scanned_at"]))
             if len(self._rows) > self.max_pending:
                 self._drop_oldest(len(self._rows) - self.max_pending)
@@ -169,6 +170,8 @@ class ScanRecorder:
         """Called with the lock held."""
         dropped, self._rows = self._rows[:count], self._rows[count:]
         for row in dropped:
+            if not _counted(row):
+                continue
             scans = self._waiting.get(row["item_id"])
             if scans:
                 scans.pop(0)
@@ -179,6 +182,12 @@ class ScanRecorder:
         if now - self._drop_warned_at >= DROP_WARNING_SECONDS:  # not one line per scan
             log.warning("%d scans dropped: the database has not taken them in time", self._dropped)
             self._dropped, self._drop_warned_at = 0, now
+
+
+def _counted(row: ScanRow) -> bool:
+    """Whether a scan counts for its unit's code (services.find_and_check_scan): one of a
+    unit, and not of its Digital Link."""
+    return row["item_id"] is not None and row["verdict"] is not Verdict.unverified
 
 
 def _close_at_exit(reference: weakref.ref) -> None:

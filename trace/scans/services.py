@@ -7,7 +7,9 @@ A verdict answers the customer's two questions, is this genuine and is it safe:
 * recalled: the item exists and its batch is recalled;
 * suspicious: the item exists, but its code was scanned more often, or by more distinct
   clients, within a recent window than one buyer plausibly does: a copied label;
-* genuine: otherwise.
+* genuine: otherwise;
+* unverified: a unit's GS1 Digital Link was opened, which names it by serial and proves
+  nothing (serial_scan_verdict). Such scans are recorded but left out of a code's counts.
 
 Client data is kept coarse: a keyed hash of the address (counts distinct clients,
 reveals no address), the page language and the user agent's family.
@@ -22,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, and_, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from trace import codes
@@ -162,9 +164,13 @@ _ITEM = CompiledQuery(_of_code(select(*_ITEM_COLUMNS)))
 # functions would sort every scan of a heavily scanned code, a copied label's, first:
 # seventeen times slower.)
 _ITEM_SCANS = Scan.__table__.alias("item_scans")
+# The scans that count for a code leave out its unit's Digital Link scans: a serial can
+# be worked out for a whole lot from one label, and counting those would let anyone make
+# the genuine codes of a lot look copied. The verdict is in the index too.
+_COUNTED = and_(_ITEM_SCANS.c.item_id == Item.id, _ITEM_SCANS.c.verdict != Verdict.unverified.value)
 _LATEST = (
     select(_ITEM_SCANS.c.client_hash, _ITEM_SCANS.c.scanned_at)
-    .where(_ITEM_SCANS.c.item_id == Item.id)
+    .where(_COUNTED)
     .order_by(_ITEM_SCANS.c.scanned_at.desc())
     .limit(bindparam("limit"))
     .correlate(Item)
@@ -174,10 +180,8 @@ _ITEM_AND_SCANS = CompiledQuery(
     _of_code(
         select(
             *_ITEM_COLUMNS,
-            select(func.count()).where(_ITEM_SCANS.c.item_id == Item.id).scalar_subquery(),
-            select(func.min(_ITEM_SCANS.c.scanned_at))
-            .where(_ITEM_SCANS.c.item_id == Item.id)
-            .scalar_subquery(),
+            select(func.count()).where(_COUNTED).scalar_subquery(),
+            select(func.min(_ITEM_SCANS.c.scanned_at)).where(_COUNTED).scalar_subquery(),
             select(
                 joined_texts(_LATEST.c.client_hash + " " + iso_text(_LATEST.c.scanned_at))
             ).scalar_subquery(),
@@ -286,12 +290,10 @@ def _verdict(item: ScannedItem, reasons: tuple[str, ...]) -> Verdict:
 
 
 def serial_scan_verdict(item: Item | None) -> Verdict:
-    """The verdict of a scan of a unit's GS1 Digital Link, which names it by serial: a
-    unit of a recalled batch is recalled (its page says so first), any other unverified,
-    since a serial can be read off another label; no unit has it: unknown."""
-    if item is None:
-        return Verdict.unknown
-    return Verdict.recalled if item.batch.status is BatchStatus.recalled else Verdict.unverified
+    """The verdict of a scan of a unit's GS1 Digital Link, which names it by serial:
+    unverified, since a serial can be read off another label (a recalled unit's page
+    still shows the recall first), or unknown when no unit has it."""
+    return Verdict.unknown if item is None else Verdict.unverified
 
 
 # inline(): no RETURNING of the new ids, which nobody reads.
