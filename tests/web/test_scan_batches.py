@@ -48,6 +48,24 @@ def stored(app) -> int:
         return connection.scalar(select(func.count()).select_from(Scan))
 
 
+def test_digital_link_scans_are_stored_in_a_batch_but_never_count_for_the_code(batched):
+    with make_sessionmaker(batched.extensions["trace"].engine)() as session:
+        product = factories.make_product(session, gtin="04006381333931")
+        item = factories.make_item(session, factories.make_batch(session, product=product))
+        session.commit()
+        link, code = f"/01/04006381333931/21/{item.serial}", item.code
+    client = batched.test_client()
+    for _ in range(3):  # more than the rule allows, were they counted
+        assert client.get(link).status_code == 307
+    assert client.get(f"/s/{code}", headers=JSON).get_json()["scans"]["count"] == 1
+    assert batched.extensions[RECORDER].flush() == 4
+    with batched.extensions["trace"].engine.connect() as connection:
+        verdicts = connection.scalars(select(Scan.verdict).order_by(Scan.id)).all()
+    assert [verdict.value for verdict in verdicts] == ["unverified"] * 3 + ["genuine"]
+    answer = client.get(f"/s/{code}", headers=JSON).get_json()
+    assert (answer["verdict"], answer["scans"]["count"]) == ("genuine", 2)
+
+
 def test_scans_count_at_once_and_are_stored_in_a_batch(batched, code):
     client = batched.test_client()
     answers = [client.get(f"/s/{code}", headers=JSON).get_json() for _ in range(3)]
