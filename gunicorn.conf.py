@@ -13,8 +13,9 @@ TRACE_PIN_WORKERS=1 keeps each worker on one CPU: a new worker (a replacement to
 the allowed CPU with the fewest live workers. A worker's threads hand Python's GIL to each
 other a dozen times a request; on different CPUs each handover wakes the other CPU and
 finds cold caches. On a 2-CPU VM a pinned worker served 46% more scan pages and 41% more
-single posts a second (bench/scan.py, bench/ingest.py; the README has the figures). It is not the default: a pinned
-worker cannot use an idle CPU when its own is busy with something else on the machine.
+single posts a second (bench/scan.py, bench/ingest.py; the README has the figures). It is
+not the default: a pinned worker cannot use an idle CPU when its own is busy with
+something else on the machine.
 """
 
 import gc

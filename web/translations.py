@@ -21,8 +21,9 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "site.language": ("Language", "语言"),
     "footer.timezone": ("Times are shown in {zone}.", "时间均为 {zone}。"),
     "footer.privacy": (
-        "Each scan is counted to detect copied labels; we keep no address or personal data.",
-        "每次查询都会被计数以识别被复制的标签；我们不保存您的网络地址或个人信息。",
+        "Scans of item codes are counted to detect copied labels; we keep no address or"
+        " personal data.",
+        "每次查询追溯码都会被计数以识别被复制的标签；我们不保存您的网络地址或个人信息。",
     ),
     # verdicts
     "verdict.genuine": ("Genuine", "正品"),
