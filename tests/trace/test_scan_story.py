@@ -211,7 +211,7 @@ def test_voided_shipments_and_events_are_not_shown(session, item):
     session.flush()
     session.expire(kept, ["events"])
     (shipment,) = story_of(session, item)["shipments"]
-    assert (shipment["events"], shipment["last_location"], shipment["status"]) == (
+    assert (list(shipment["events"]), shipment["last_location"], shipment["status"]) == (
         [],
         None,
         "shipped",
@@ -393,6 +393,10 @@ def test_units_of_a_batch_share_its_parts_and_nobody_can_change_them(session, it
         assert first[part] is second[part] and story.is_shared(first[part])
         with pytest.raises(AttributeError):  # a tuple: no append, sort or pop
             first[part].append({})
+        with pytest.raises(TypeError):  # nor can an entry of it be changed
+            first[part][0]["status" if part == "shipments" else "value"] = "changed"
+    with pytest.raises(AttributeError):  # nor the events of a shipment
+        first["shipments"][0]["events"].append({})
 
 
 def test_a_new_record_of_the_batch_is_a_new_part(session, item):

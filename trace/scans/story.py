@@ -14,7 +14,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
+from collections.abc import Mapping
 from functools import lru_cache
+from types import MappingProxyType
 
 from sqlalchemy import Connection, and_, bindparam, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -221,8 +223,9 @@ SHARED_ROWS = 200
 
 def _shared(build, rows: list[tuple]):
     """`build(rows)`: the part built before from the same rows, where it can be kept. A
-    kept part is a tuple (is_shared), so that a caller that tries to change it fails at
-    once instead of changing the story of every unit of the batch."""
+    kept part is a tuple (is_shared) of read-only mappings, its lists tuples, so that a
+    caller that tries to change it fails at once instead of changing the story of every
+    unit of the batch."""
     rows = tuple(rows)
     if len(rows) > SHARED_ROWS:
         return list(build.__wrapped__(rows))  # this page's own
@@ -232,6 +235,16 @@ def _shared(build, rows: list[tuple]):
 def is_shared(part) -> bool:
     """Whether a part of a story is one handed to every page with the same rows."""
     return type(part) is tuple
+
+
+def _read_only(entry: dict) -> Mapping:
+    """An entry of a shared part that nobody can change, nor the lists of dicts in it."""
+    return MappingProxyType(
+        {
+            key: tuple(_read_only(inner) for inner in value) if type(value) is list else value
+            for key, value in entry.items()
+        }
+    )
 
 
 @lru_cache(maxsize=SHARED_PARTS)
@@ -254,7 +267,8 @@ def _summarised(rows: tuple[tuple, ...]) -> tuple[dict, ...]:
             }
         summary["readings"] += 1
         summary["out_of_spec"] += not in_spec
-    return tuple(sorted(parameters.values(), key=lambda summary: summary["parameter"].lower()))
+    ordered = sorted(parameters.values(), key=lambda summary: summary["parameter"].lower())
+    return tuple(_read_only(summary) for summary in ordered)
 
 
 # --- shipments ----------------------------------------------------------------------------
@@ -312,7 +326,7 @@ def _shipment_timelines(rows: tuple[tuple, ...]) -> tuple[dict, ...]:
         if event_status is not None:
             event = {"status": event_status, "occurred_at": utc(occurred_at), "location": location}
             shipments[shipment_id]["events"].append(event)
-    return tuple(_settled(shipment) for shipment in shipments.values())
+    return tuple(_read_only(_settled(shipment)) for shipment in shipments.values())
 
 
 def _shipment_head(carrier, origin, status, shipped_at, expected_at, delivered_at) -> dict:
@@ -442,7 +456,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def jsonable(value):
     """A view with its datetimes and dates as ISO 8601 text, ready for JSON."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # shared parts are read-only mappings
         return {key: jsonable(inner) for key, inner in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(inner) for inner in value]
