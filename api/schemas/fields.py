@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from marshmallow import ValidationError, fields, validate
@@ -79,6 +80,20 @@ class StrictFloat(fields.Float):
         if isinstance(value, str):
             raise self.make_error("invalid", input=value)
         return super()._validated(value)
+
+
+def Time(**kwargs) -> fields.AwareDateTime:
+    """An ISO 8601 time with its UTC offset, one that UTC can express: 9999-12-31T23:00-05:00
+    is a valid time, but in UTC it falls in the year 10000, which the database (and
+    Python) cannot hold."""
+    return fields.AwareDateTime(validate=in_utc_range, **kwargs)
+
+
+def in_utc_range(value: dt.datetime) -> None:
+    try:
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValidationError("outside the years 1 to 9999 once in UTC") from None
 
 
 def StrictBool(**kwargs) -> fields.Boolean:

@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.schemas.capture import RecordIn, TraceRecordOut
-from api.schemas.fields import Code, Id, StrictFloat, Text
+from api.schemas.fields import Code, Id, StrictFloat, Text, Time
 from trace.logistics.models import ShipmentStatus
 
 MAX_SHIPMENT_ITEMS = 10_000
@@ -17,8 +17,8 @@ class ShipmentIn(RecordIn):
     origin = Text(200, required=True)
     destination = Text(200, required=True)
     consignee = Text(200, required=True)
-    shipped_at = fields.AwareDateTime(required=True)
-    expected_at = fields.AwareDateTime(allow_none=True)
+    shipped_at = Time(required=True)
+    expected_at = Time(allow_none=True)
     item_codes = fields.List(
         fields.String(validate=validate.Length(min=1, max=64)),
         load_default=list,
@@ -46,7 +46,7 @@ class ShipmentIn(RecordIn):
 class EventOnShipmentIn(RecordIn):
     """A logistics event of the shipment named in the path."""
 
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = Time(required=True)
     status = fields.Enum(
         ShipmentStatus,
         by_value=True,

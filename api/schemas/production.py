@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.schemas.common import PageQuery
-from api.schemas.fields import MAX_ID, Code, Id, Pattern, StrictInt, Text
+from api.schemas.fields import MAX_ID, Code, Id, Pattern, StrictInt, Text, Time
 from trace.production.models import BatchStatus, ItemStatus
 
 # Lot numbers go into GS1 AI 10 and into serials: keep them to the serial-safe set.
@@ -15,8 +15,8 @@ class BatchIn(Schema):
     lot_number = fields.String(required=True, validate=LOT_NUMBER)
     line_id = Id(required=True)
     planned_quantity = StrictInt(load_default=0, validate=validate.Range(min=0, max=10_000_000))
-    started_at = fields.AwareDateTime(allow_none=True)
-    ended_at = fields.AwareDateTime(allow_none=True)
+    started_at = Time(allow_none=True)
+    ended_at = Time(allow_none=True)
     material_lot_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=500))
 
     @validates_schema

@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.schemas.capture import StationRecordIn
-from api.schemas.fields import Code, StrictBool, StrictFloat, Text
+from api.schemas.fields import Code, StrictBool, StrictFloat, Text, Time
 from trace.quality.models import InspectionResult
 
 
@@ -27,7 +27,7 @@ class MeasurementIn(Schema):
 
 class InspectionIn(StationRecordIn):
     inspector = Code(32, required=True, metadata={"description": "the inspector's badge"})
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = Time(required=True)
     result = fields.Enum(InspectionResult, by_value=True, required=True)
     is_final = StrictBool(load_default=False)
     defect_codes = fields.List(Code(32), load_default=list, validate=validate.Length(max=50))
@@ -77,7 +77,7 @@ class ProcessRecordIn(StationRecordIn):
     unit = Text(16, allow_none=True)
     lower_limit = StrictFloat(allow_none=True)
     upper_limit = StrictFloat(allow_none=True)
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = Time(required=True)
     is_public = StrictBool(load_default=False)
 
     @validates_schema
@@ -97,8 +97,8 @@ class ProcessRecordOut(RecordOut):
 
 class OutOfSpecQuery(Schema):
     parameter = Code(64, required=True)
-    start = fields.AwareDateTime(required=True)
-    end = fields.AwareDateTime(required=True)
+    start = Time(required=True)
+    end = Time(required=True)
     direction = fields.String(validate=validate.OneOf(["above", "below"]))
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
 

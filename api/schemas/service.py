@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.schemas.capture import RecordIn, TraceRecordOut
-from api.schemas.fields import Code, StrictBool, Text
+from api.schemas.fields import Code, StrictBool, Text, Time
 from trace.service.models import PartDirection, RepairOutcome
 
 MAX_PARTS = 100
@@ -29,8 +29,8 @@ class RepairPartIn(Schema):
 class RepairIn(RecordIn):
     item_code = fields.String(required=True, validate=validate.Length(min=1, max=64))
     technician = Text(120, required=True, metadata={"description": "name or staff id"})
-    received_at = fields.AwareDateTime(required=True)
-    completed_at = fields.AwareDateTime(
+    received_at = Time(required=True)
+    completed_at = Time(
         allow_none=True, metadata={"description": "absent while the repair is open"}
     )
     symptom = Text(2000, required=True)

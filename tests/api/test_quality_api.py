@@ -101,6 +101,8 @@ def test_bulk_domain_errors_are_named_by_index_too(api, session, world):
         ({"event_id": "not-a-uuid"}, "event_id"),
         ({"occurred_at": "2026-11-01T16:00:00"}, "occurred_at"),
         ({"occurred_at": "2999-01-01T00:00:00Z"}, "occurred_at"),
+        ({"occurred_at": "9999-12-31T23:00:00-05:00"}, "occurred_at"),  # year 10000 in UTC
+        ({"occurred_at": "0001-01-01T00:00:00+05:00"}, "occurred_at"),  # year 0 in UTC
         ({"result": "PASS"}, "result"),
         ({"is_final": "yes"}, "is_final"),
         ({"measurements": [{"name": "t", "value": "NaN"}]}, "measurements"),
@@ -204,10 +206,15 @@ def test_process_record_and_out_of_spec_query(api, session, world):
         "parameter=oven_temp&start=yesterday&end=2026-11-01T00:00:00Z",
         "start=2026-11-01T00:00:00Z&end=2026-11-02T00:00:00Z",
         "parameter=oven_temp&start=2026-11-01T00:00:00Z&end=2026-11-02T00:00:00Z&direction=up",
+        # Valid times that UTC cannot express (found by schemathesis: a 500 before).
+        "parameter=oven_temp&start=9999-12-31T23:00:00-05:00&end=9999-12-31T23:30:00-05:00",
+        "parameter=oven_temp&start=0001-01-01T00:00:00%2B05:00&end=2026-11-01T00:00:00Z",
     ],
 )
 def test_bad_out_of_spec_queries_are_422(api, query):
-    assert api("viewer").get(f"/api/v1/process-records/out-of-spec?{query}").status_code == 422
+    response = api("viewer").get(f"/api/v1/process-records/out-of-spec?{query}")
+    assert response.status_code == 422
+    assert response.json["error"]["fields"]
 
 
 def test_process_record_bulk_retry(api, session, world):
