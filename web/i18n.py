@@ -133,10 +133,19 @@ def format_date(
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        value = value.astimezone(zone or display_zone()).date()
+        value = _local(value, zone or display_zone()).date()
     if (language or current_language()) == ZH:
         return f"{value.year}年{value.month}月{value.day}日"
     return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def _local(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """`value` in `zone`; in UTC where the zone's time would fall past the year 9999 (or
+    before the year 1), as a time stored before the API refused such times may."""
+    try:
+        return value.astimezone(zone)
+    except OverflowError:
+        return value.astimezone(dt.UTC)
 
 
 def format_datetime(
@@ -146,7 +155,7 @@ def format_datetime(
     if value is None:
         return ""
     language = language or current_language()
-    local = value.astimezone(zone or display_zone())
+    local = _local(value, zone or display_zone())
     separator = " " if language == ZH else ", "
     return f"{format_date(local.date(), language)}{separator}{local:%H:%M}"
 

@@ -83,17 +83,26 @@ class StrictFloat(fields.Float):
 
 
 def Time(**kwargs) -> fields.AwareDateTime:
-    """An ISO 8601 time with its UTC offset, one that UTC can express: 9999-12-31T23:00-05:00
-    is a valid time, but in UTC it falls in the year 10000, which the database (and
-    Python) cannot hold."""
+    """An ISO 8601 time with its UTC offset, one that every time zone can express:
+    9999-12-31T23:00-05:00 is a valid time, but in UTC it falls in the year 10000, which
+    the database (and Python) cannot hold, and 9999-12-31T23:00Z is the year 10000 in
+    Shanghai, where the public pages show it."""
     return fields.AwareDateTime(validate=in_utc_range, **kwargs)
+
+
+# A day inside Python's years 1 to 9999, so that no zone's local time falls outside them.
+EARLIEST_TIME = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+LATEST_TIME = dt.datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=dt.UTC)
+TIME_RANGE = "must lie between 0001-01-02 and 9999-12-30 in UTC"
 
 
 def in_utc_range(value: dt.datetime) -> None:
     try:
-        value.astimezone(dt.UTC)
+        in_utc = value.astimezone(dt.UTC)
     except OverflowError:
-        raise ValidationError("outside the years 1 to 9999 once in UTC") from None
+        raise ValidationError(TIME_RANGE) from None
+    if not EARLIEST_TIME <= in_utc <= LATEST_TIME:
+        raise ValidationError(TIME_RANGE)
 
 
 def StrictBool(**kwargs) -> fields.Boolean:

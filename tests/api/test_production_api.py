@@ -262,6 +262,8 @@ BAD_BATCHES = [
     ("started_at", {"started_at": "yesterday"}),
     ("started_at", {"started_at": 1793606400}),
     ("ended_at", {"ended_at": "2026-11-02T16:00:00"}),
+    ("ended_at", {"ended_at": "9999-12-31T23:00:00-05:00"}),  # the year 10000 in UTC
+    ("ended_at", {"ended_at": "9999-12-31T23:00:00Z"}),  # the year 10000 in Shanghai
     ("ended_at", {"ended_at": "2026-11-02T07:59:59+00:00"}),
     ("ended_at", {"started_at": "2026-11-02T08:00:00Z", "ended_at": "2026-11-02T15:59:00+08:00"}),
     ("material_lot_ids", {"material_lot_ids": "1,2"}),

@@ -70,14 +70,16 @@ def test_bulk_errors_name_index_and_field_and_nothing_is_written(api, session, w
     records = [body(world) for _ in range(5)]
     records[1]["result"] = "maybe"
     records[2]["measurements"][0]["value"] = "high"
+    records[3]["occurred_at"] = "9999-12-31T23:00:00-05:00"  # the year 10000 in UTC
     records[4]["item_code"] = "0000000000000000Z"
     client = api("line")
     before = counts(session)
     response = client.post("/api/v1/inspections/bulk", json={"records": records})
     assert response.status_code == 422
     fields = response.json["error"]["fields"]["records"]
-    assert set(fields) == {"1", "2"}
+    assert set(fields) == {"1", "2", "3"}
     assert "result" in fields["1"] and "measurements" in fields["2"]
+    assert "occurred_at" in fields["3"]
     assert counts(session) == before
 
 

@@ -254,6 +254,17 @@ def test_shipments_on_the_way_and_returned(client, session, kettle):
         assert re.search(rf'<li class="current">\s*<span class="step">{step}</span>', html)
 
 
+def test_a_stored_time_no_local_zone_can_show_is_shown_in_utc(client, session, kettle):
+    # Stored before the API refused such times: in Shanghai it would be the year 10000.
+    latest = dt.datetime(9999, 12, 31, 20, 0, tzinfo=dt.UTC)
+    records.shipment(session, items=[kettle], expected_at=latest)
+    session.commit()
+    for headers in (EN, ZH):
+        response = client.get(f"/s/{kettle.code}", headers=headers)
+        assert response.status_code == 200
+        assert "9999" in visible_text(response)
+
+
 def test_batch_sampling_and_readings_outside_the_limits(client, session):
     batch = factories.make_batch(session)
     item = factories.make_item(session, batch)
