@@ -32,7 +32,7 @@ class CsrfRejected(BadRequest):
 def csrf_token() -> str:
     """The token for a form on this page; sets the seed cookie when the browser has none."""
     seed = request.cookies.get(COOKIE, "")
-    if len(seed) != _SEED_LENGTH:
+    if not _well_formed(seed):
         if "csrf_seed" not in g:
             g.csrf_seed = secrets.token_urlsafe(32)
         seed = g.csrf_seed
@@ -43,11 +43,17 @@ def protect() -> None:
     """Refuse the posted form (CsrfRejected, 400) unless its token matches the cookie."""
     seed = request.cookies.get(COOKIE, "")
     token = request.form.get(FIELD, "")
-    if len(seed) != _SEED_LENGTH or not hmac.compare_digest(token, _sign(seed)):
+    # compare_digest takes ASCII text only: anything else is no token of ours (not a 500).
+    if not (_well_formed(seed) and token.isascii() and hmac.compare_digest(token, _sign(seed))):
         raise CsrfRejected()
     origin = request.headers.get("Origin")
     if origin is not None and origin != request.host_url.rstrip("/"):
         raise CsrfRejected()
+
+
+def _well_formed(seed: str) -> bool:
+    """Whether a seed cookie is one of ours in shape (secrets.token_urlsafe(32))."""
+    return len(seed) == _SEED_LENGTH and seed.isascii()
 
 
 def _sign(seed: str) -> str:

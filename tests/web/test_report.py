@@ -254,6 +254,23 @@ def test_a_token_from_another_browser_is_refused(app, client, session, item):
     assert complaints_of(session, item) == []
 
 
+@pytest.mark.parametrize("token", ["令牌" * 32, "é" * 64, "a\x00b"])
+def test_a_token_that_is_not_ascii_is_refused_not_a_crash(client, session, item, token):
+    # Found by fuzzing the public pages: comparing it with ours raised a TypeError (a 500).
+    form_token(client, item)
+    response = post_report(client, item, token)
+    assert response.status_code == 400
+    assert message("error.csrf", "en") in visible_text(response)
+    assert complaints_of(session, item) == []
+
+
+def test_a_seed_cookie_that_is_not_ascii_is_replaced(client, item):
+    client.set_cookie("trace_csrf", "种" * 43)
+    response = client.get(f"/s/{item.code}", headers=EN)
+    assert response.status_code == 200
+    assert "trace_csrf=" in response.headers.get("Set-Cookie", "")
+
+
 def test_a_post_without_the_cookie_is_refused(app, session, item):
     token = form_token(app.test_client(), item)
     fresh = app.test_client()  # sends the token but holds no cookie
