@@ -238,9 +238,10 @@ def code_groups(text: str | None) -> str:
         return text
 
 
-def switch_url(language: str) -> str:
-    """The link that switches to `language` and comes back to this page."""
-    return f"/lang/{language}?next={coming_back()}"
+def switch_url(language: str, back: str | None = None) -> str:
+    """The link that switches to `language` and comes back to `back` (quoted), by default
+    this page."""
+    return f"/lang/{language}?next={coming_back() if back is None else back}"
 
 
 def coming_back() -> str:

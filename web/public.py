@@ -11,6 +11,7 @@ from web.i18n import (
     current_language,
     messages,
     rendering,
+    switch_url,
     t,
     translator,
     zone_label,
@@ -101,13 +102,13 @@ def _frame(language: str) -> tuple[list[str], list[str]]:
 
 
 def _render_frame(language: str) -> tuple[list[str], list[str]]:
-    def switch_url(code: str) -> str:
-        return f"/lang/{code}?next={_NEXT}"
-
     source = _FRAME_PAGE % localized_name(language, "public/layout.html")
     with rendering(language):
         html = render_template_string(
-            source, m=messages(language), t=translator(language), switch_url=switch_url
+            source,
+            m=messages(language),
+            t=translator(language),
+            switch_url=lambda code: switch_url(code, back=_NEXT),
         )
     texts = _SLOT.split(html)
     slots = [_SLOTS.get(stand_in, "next") for stand_in in _SLOT.findall(html)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -204,7 +204,7 @@ _PARAMETERS = CompiledQuery(
 )
 
 
-def _process_parameters(connection: Connection, item: ScannedItem) -> list[dict]:
+def _process_parameters(connection: Connection, item: ScannedItem) -> Sequence[Mapping]:
     """Each public parameter once: its latest reading, and how many readings (of the item
     and of its batch) fell outside the specification limits."""
     rows = _PARAMETERS.rows(connection, item_id=item.id, batch_id=item.batch_id)
@@ -248,7 +248,7 @@ def _read_only(entry: dict) -> Mapping:
 
 
 @lru_cache(maxsize=SHARED_PARTS)
-def _summarised(rows: tuple[tuple, ...]) -> tuple[dict, ...]:
+def _summarised(rows: tuple[tuple, ...]) -> tuple[Mapping, ...]:
     parameters: dict[str, dict] = {}
     for parameter, value, unit, lower, upper, occurred_at in rows:
         in_spec = in_limits(value, lower, upper)
@@ -311,13 +311,13 @@ _SHIPMENTS = CompiledQuery(
 )
 
 
-def _shipments(connection: Connection, item: ScannedItem) -> list[dict]:
+def _shipments(connection: Connection, item: ScannedItem) -> Sequence[Mapping]:
     rows = _SHIPMENTS.rows(connection, item_id=item.id, batch_id=item.batch_id)
     return _shared(_shipment_timelines, rows)
 
 
 @lru_cache(maxsize=SHARED_PARTS)
-def _shipment_timelines(rows: tuple[tuple, ...]) -> tuple[dict, ...]:
+def _shipment_timelines(rows: tuple[tuple, ...]) -> tuple[Mapping, ...]:
     """The shipments of these rows (shared: see _summarised)."""
     shipments: dict[int, dict] = {}
     for shipment_id, *shipment, event_status, occurred_at, location in rows:
@@ -422,7 +422,7 @@ def _repairs(connection: Connection, item: ScannedItem) -> list[dict]:
 def warranty(
     months: int,
     produced_at: dt.datetime,
-    shipments: list[dict],
+    shipments: Sequence[Mapping],
     now: dt.datetime,
     zone: dt.tzinfo = dt.UTC,
 ) -> dict | None:
@@ -456,7 +456,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def jsonable(value):
     """A view with its datetimes and dates as ISO 8601 text, ready for JSON."""
-    if isinstance(value, Mapping):  # shared parts are read-only mappings
+    if isinstance(value, dict | MappingProxyType):  # shared parts are read-only mappings
         return {key: jsonable(inner) for key, inner in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(inner) for inner in value]
