@@ -1,14 +1,17 @@
 """Requests of one kind taking turns within a process, where the database is SQLite.
 
-An SQLite statement runs in this process, in SQLite's C code, which lets go of Python's
-GIL at each step (a scan page takes some twenty, a capture post a dozen). With several
-such requests in flight in one process's threads (gunicorn's gthread worker has four),
-each step handed the GIL to another request's thread, and each request waited to get it
-back: a third of the throughput went on switching (bench/scan.py, bench/ingest.py).
-Python runs one thread at a time anyway, so requests of a kind that take turns lose
-nothing but that, while the threads still keep slow clients from holding up the others:
-a request takes its turn only once it has been read whole (write_turn reads the body
-first), and waits for it no longer than a writer waits for SQLite's lock.
+Scan pages take turns (web.scan.PageTurns): with four gunicorn threads making pages at
+once, their work interleaved, and taking turns gave a third more pages a second
+(bench/scan.py). What it saves is the interleaving itself: each page runs its reads and
+its rendering in one go, on warm caches. (The number of times SQLite lets go of the GIL
+is not it: halving those changed nothing.) Other requests do not wait for them, and the
+threads still keep slow clients from holding up the others.
+
+API writes take turns of their own. Measured, that is no faster (bench/ingest.py: within
+2%); what it gives is order: a write takes its turn only once its body has been read
+whole (write_turn), so a slow upload never holds up the writes behind it, even one that
+must take SQLite's write lock before it reads its body (a key not yet checked). A turn
+waited for longer than a writer waits for SQLite's lock counts as a locked database.
 
 On PostgreSQL a request waits for the server over a socket, and others should run
 meanwhile: no turns there.
