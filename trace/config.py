@@ -34,6 +34,9 @@ class Config:
     # Scans are written in batches this often (trace/scans/recorder.py); 0 writes each
     # scan within its own request.
     scan_batch_seconds: float = 0.5
+    # A browser's GET of a scan page is answered without Flask's request machinery
+    # (web/scan_fast.py); off, Flask answers every request.
+    fast_scan_pages: bool = True
     # The zone public pages show times in (stored times are UTC).
     display_timezone: str = "Asia/Shanghai"
     complaint_photo_max_bytes: int = 5 * 1024 * 1024
@@ -67,9 +70,17 @@ _OPTIONAL = [
     ("suspicious_max_scans", "TRACE_SUSPICIOUS_MAX_SCANS", int),
     ("suspicious_max_clients", "TRACE_SUSPICIOUS_MAX_CLIENTS", int),
     ("scan_batch_seconds", "TRACE_SCAN_BATCH_SECONDS", float),
+    ("fast_scan_pages", "TRACE_FAST_SCAN_PAGES", lambda text: _flag("TRACE_FAST_SCAN_PAGES", text)),
     ("display_timezone", "TRACE_DISPLAY_TIMEZONE", str),
     ("complaint_photo_max_bytes", "TRACE_COMPLAINT_PHOTO_MAX_BYTES", int),
 ]
+
+
+def _flag(variable: str, text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+        raise ValueError(f"{variable} must be 1 or 0 (or true/false, yes/no, on/off): {text!r}")
+    return value in ("1", "true", "yes", "on")
 
 
 def _optional(env, settings) -> dict:

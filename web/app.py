@@ -12,6 +12,7 @@ from web.errors import register_error_handlers
 from web.i18n import init_i18n
 from web.ratelimit import init_rate_limits
 from web.scan import init_scans
+from web.scan_fast import init_fast_scan_pages
 from web.security import add_security_headers
 from web.sessions import NoSessionInterface
 from web.static import init_static_versions
@@ -33,9 +34,6 @@ def create_app(config: Config | dict | None = None) -> Flask:
         TRACE=config,
     )
     app.json.sort_keys = False
-    if config.proxy_hops:
-        hops = config.proxy_hops
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     init_database(app, config)
     init_turns(app, app.extensions["trace"].engine)
     register_error_handlers(app)
@@ -46,6 +44,11 @@ def create_app(config: Config | dict | None = None) -> Flask:
     _register_blueprints(app)
     init_scans(app, config)
     init_rate_limits(app, config)  # wraps views: after the blueprints are registered
+    if config.fast_scan_pages:
+        init_fast_scan_pages(app)
+    if config.proxy_hops:  # outermost: what it fixes (address, scheme) is for all within
+        hops = config.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _register_cli(app)
     return app
 

@@ -39,6 +39,13 @@ def csrf_token() -> str:
     return _sign(seed)
 
 
+def page_token(seed_cookie: str, key: str) -> tuple[str, str | None]:
+    """For a page served outside Flask's request (web/scan_fast.py): the form's token for
+    the browser's seed cookie, and the new seed to set when it has none of ours."""
+    seed = None if _well_formed(seed_cookie) else secrets.token_urlsafe(32)
+    return sign(seed or seed_cookie, key), seed
+
+
 def protect() -> None:
     """Refuse the posted form (CsrfRejected, 400) unless its token matches the cookie."""
     seed = request.cookies.get(COOKIE, "")
@@ -57,8 +64,12 @@ def _well_formed(seed: str) -> bool:
 
 
 def _sign(seed: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, b"csrf\x00" + seed.encode(), hashlib.sha256).hexdigest()
+    return sign(seed, current_app.config["SECRET_KEY"])
+
+
+def sign(seed: str, key: str) -> str:
+    """The token of a seed, under the app's secret key."""
+    return hmac.new(key.encode(), b"csrf\x00" + seed.encode(), hashlib.sha256).hexdigest()
 
 
 def _set_seed_cookie(response):

@@ -44,11 +44,12 @@ def prefers_html() -> bool:
 
     JSON first: on a tie (*/*, no Accept header) a program is asking, not a browser.
     """
-    return _accepts_html_first(request.headers.get("Accept", ""))
+    return accepts_html_first(request.headers.get("Accept", ""))
 
 
 @lru_cache(maxsize=256)
-def _accepts_html_first(accept: str) -> bool:
+def accepts_html_first(accept: str) -> bool:
+    """prefers_html() for an Accept header's text."""
     # Browsers send a handful of distinct Accept headers, and parsing one costs a scan
     # page more than its limit check: each is parsed once.
     offers = ["application/json", "text/html"]

@@ -57,21 +57,23 @@ def current_language() -> str:
         return rendering[0]
     if "language" not in g:
         accept_language = request.headers.get("Accept-Language", "")
-        g.language = _negotiated(request.cookies.get(COOKIE), accept_language)
+        g.language = negotiated(request.cookies.get(COOKIE), accept_language)
     return g.language
 
 
 @lru_cache(maxsize=512)
-def _negotiated(chosen: str | None, accept_language: str) -> str:
+def negotiated(chosen: str | None, accept_language: str) -> str:
+    """The page language for a language cookie's value and an Accept-Language header."""
     # Phones send a few distinct Accept-Language headers, and parsing one costs a scan
     # page as much as one of its queries: each is parsed once.
     return negotiate(chosen, parse_accept_header(accept_language, LanguageAccept))
 
 
 @contextmanager
-def rendering(language: str):
-    """Within the block, pages format for `language` and the display zone."""
-    token = _rendering.set((language, display_zone()))
+def rendering(language: str, zone: ZoneInfo | None = None):
+    """Within the block, pages format for `language` and the display zone (`zone`, where
+    there is no app to ask)."""
+    token = _rendering.set((language, zone or display_zone()))
     try:
         yield
     finally:
@@ -115,7 +117,7 @@ def t_count(key: str, count: int, **values) -> str:
 
 
 @lru_cache(maxsize=8)
-def _zone(name: str) -> ZoneInfo:
+def zone_named(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
@@ -123,7 +125,7 @@ def display_zone() -> ZoneInfo:
     rendering = _rendering.get()
     if rendering is not None:
         return rendering[1]
-    return _zone(current_app.config["TRACE"].display_timezone)
+    return zone_named(current_app.config["TRACE"].display_timezone)
 
 
 def format_date(

@@ -81,24 +81,32 @@ def render_built_page(
 ):
     """A public page whose title, body class and <main> were built (and escaped) in
     Python, in the frame every public page shares: public/layout.html."""
-    values = {
-        "title": title,
-        "body_class": body_class,
-        "main": main,
-        "next": coming_back(),
-    }
-    texts, slots = _frame(language or current_language())
-    parts = [texts[0]]
-    for slot, text in zip(slots, texts[1:], strict=True):
-        parts += (values[slot], text)
-    html = "".join(parts)
+    page = frame(language or current_language())
+    html = fill_frame(page, title, body_class, main, coming_back())
     return current_app.response_class(html, status, PAGE_HEADERS)
 
 
-def _frame(language: str) -> tuple[list[str], list[str]]:
+Frame = tuple[list[str], list[str]]
+
+
+def fill_frame(frame: Frame, title: str, body_class: str, main: str, next_path: str) -> str:
+    """A built page: `frame` with its slots filled; `next_path` is coming_back()'s."""
+    values = {"title": title, "body_class": body_class, "main": main, "next": next_path}
+    texts, slots = frame
+    parts = [texts[0]]
+    for slot, text in zip(slots, texts[1:], strict=True):
+        parts += (values[slot], text)
+    return "".join(parts)
+
+
+def frame(language: str) -> Frame:
     """public/layout.html in `language`: its texts, and the slots between them."""
-    key = (language, request.script_root, zone_label())
-    return kept(FRAMES, key, lambda: _render_frame(language))
+    return kept(FRAMES, frame_key(language, request.script_root), lambda: _render_frame(language))
+
+
+def frame_key(language: str, script_root: str) -> tuple:
+    """Where a frame is kept: by language, mount point and the zone's offset now."""
+    return (language, script_root, zone_label())
 
 
 def _render_frame(language: str) -> tuple[list[str], list[str]]:

@@ -30,6 +30,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from trace.config import Config
 from web.errors import prefers_html, wants_json
+from web.handoff import handed_off
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ SCAN_ENDPOINTS = (
 )
 COMPLAINT_ENDPOINTS = ("scan.submit_report",)
 EXTENSION = "trace_limiter"
+SCAN_SCOPE = "scans"
 
 
 class SweptMemoryStorage(MemoryStorage):
@@ -91,6 +93,7 @@ class RateLimits:
         self._counter = FixedWindowRateLimiter(self.storage)
         self._fallback: FixedWindowRateLimiter | None = None
         self._retry_storage_at = 0.0
+        self.scopes: dict[str, list[RateLimitItem]] = {}  # the limits each scope guards
 
     def breached(self, limits: list[RateLimitItem], scope: str, client: str):
         """Count one request of `client` against each of `limits` in `scope`; the first
@@ -113,10 +116,15 @@ class RateLimits:
 
     def guard(self, view, limits: list[RateLimitItem], scope: str):
         """`view`, answering 429 to a client over any of `limits` in `scope`."""
+        self.scopes[scope] = limits
 
         @functools.wraps(view)
         def limited(*args, **kwargs):
-            breach = self.breached(limits, scope, request.remote_addr or "-")
+            handoff = handed_off()
+            if handoff is not None:  # counted by the fast path that began the request
+                breach = handoff.breach
+            else:
+                breach = self.breached(limits, scope, request.remote_addr or "-")
             if breach is not None:
                 limit, retry_after = breach
                 raise TooManyRequests(f"at most {limit}", retry_after=retry_after)
@@ -149,7 +157,7 @@ def make_storage(uri: str) -> Storage:
 def init_rate_limits(app: Flask, config: Config) -> RateLimits:
     """Wrap the public endpoints' views with this app's limits; returns the limits."""
     limits = RateLimits(config.ratelimit_storage)
-    _limit(app, limits, SCAN_ENDPOINTS, config.ratelimit_scans, "scans")
+    _limit(app, limits, SCAN_ENDPOINTS, config.ratelimit_scans, SCAN_SCOPE)
     _limit(app, limits, COMPLAINT_ENDPOINTS, config.ratelimit_complaints, "complaints")
     app.register_error_handler(429, _too_many_requests)
     app.extensions[EXTENSION] = limits

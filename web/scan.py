@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,6 +26,7 @@ from functools import lru_cache
 from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from trace import codes
@@ -38,8 +39,9 @@ from trace.scans import story
 from trace.scans.models import Verdict
 from trace.scans.recorder import ScanRecorder
 from web import csrf, scan_html
-from web.database import get_session, state
+from web.database import TraceState, get_session
 from web.errors import error_response, prefers_html
+from web.handoff import handed_off
 from web.i18n import current_language, display_zone, format_number, rendering, t
 from web.public import render_built_page, render_error, render_fragment, render_page
 from web.templating import kept
@@ -65,6 +67,9 @@ MEBIBYTE = 1024 * 1024
 def scan_page(code: str):
     # Read and answered within the page's turn; recorded after it (an error answer too),
     # since recording may write (TRACE_SCAN_BATCH_SECONDS=0) and wait for SQLite's lock.
+    handoff = handed_off()
+    if handoff is not None and handoff.error is not None:  # the fast path's, answered here
+        raise handoff.error
     scan = None
     try:
         with current_app.extensions[PAGE_TURNS].turn():
@@ -87,15 +92,25 @@ def _scan_response(code: str, view: dict | None):
 
 def _scan_html(view: dict):
     """The scan page, built in Python (web/scan_html.py) inside the public frame."""
-    language, code = current_language(), view["code"]
+    language = current_language()
     report_url = None
     if view["verdict"] == "recalled":
-        report_url = url_for("scan.report_form", code=code, category="recall")
+        report_url = url_for("scan.report_form", code=view["code"], category="recall")
     with rendering(language):
-        form = _blank_report_form(code, language)
-        main = scan_html.scan_main(view, language, report_url, form)
-    title = scan_html.scan_title(view, language)
+        form = blank_report_form(language)
+        title, main = scan_page_html(view, language, report_url, form, csrf.csrf_token())
     return render_built_page(title, f"verdict-{view['verdict']}", main, language=language)
+
+
+def scan_page_html(
+    view: dict, language: str, report_url: str | None, blank_form: str, token: str
+) -> tuple[str, str]:
+    """The scan page's title and <main> (within rendering(language)): `blank_form` is
+    blank_report_form(language), written in here with the code and the CSRF token."""
+    # A code comes from the database and a token is hex: neither needs escaping.
+    form = blank_form.replace(_CODE_STAND_IN, view["code"]).replace(_TOKEN_STAND_IN, token)
+    main = scan_html.scan_main(view, language, report_url, form)
+    return scan_html.scan_title(view, language), main
 
 
 # The blank complaint form reads the same for every reader of a language but for the
@@ -106,11 +121,14 @@ _TOKEN_STAND_IN = "zqztokenzqz"
 BLANK_FORMS = "trace_blank_report_forms"
 
 
-def _blank_report_form(code: str, language: str) -> str:
-    """The complaint form of the scan page of `code`, as a customer first sees it."""
-    form = kept(BLANK_FORMS, (language, request.script_root), _render_blank_form)
-    # A code comes from the database and a token is hex: neither needs escaping.
-    return form.replace(_CODE_STAND_IN, code).replace(_TOKEN_STAND_IN, csrf.csrf_token())
+def blank_report_form(language: str) -> str:
+    """The scan page's complaint form, as a customer first sees it, with stand-ins for
+    the code and the token."""
+    return kept(BLANK_FORMS, blank_form_key(language, request.script_root), _render_blank_form)
+
+
+def blank_form_key(language: str, script_root: str) -> tuple:
+    return (language, script_root)
 
 
 @dataclass
@@ -125,34 +143,40 @@ class _Scan:
 
 
 def _read_scan(code: str) -> _Scan:
-    """Judge this scan and tell the story of the item it found (None if unknown)."""
-    config, now = _config(), utcnow()
-    recorder = current_app.extensions.get(RECORDER)
-    client_hash = scans.hash_client_address(config.secret_key, request.remote_addr)
+    return read_scan(_config(), current_app.extensions, code, request.remote_addr, display_zone())
+
+
+def read_scan(config: Config, extensions: dict, code: str, remote_addr: str | None, zone) -> _Scan:
+    """Judge a scan of `code` from `remote_addr` and tell the story of the item it found
+    (None if unknown), with the app's `config` and `extensions` (within the page's turn)."""
+    trace: TraceState = extensions["trace"]
+    now = utcnow()
+    recorder = extensions.get(RECORDER)
+    client_hash = scans.hash_client_address(config.secret_key, remote_addr)
     pending_of = recorder.pending if recorder is not None else (lambda _item_id: ())
-    with _reading() as connection:
+    with _reading(trace, extensions[PAGE_TURNS]) as connection:
         check = scans.find_and_check_scan(
             connection, code, client_hash, _rules(config), now, pending_of
         )
         view = None
         if check.item is not None:
-            view = story.public_scan_view(connection, check, now, display_zone())
+            view = story.public_scan_view(connection, check, now, zone)
     return _Scan(check, view, now, client_hash)
 
 
 @contextmanager
-def _reading() -> Iterator[Connection]:
+def _reading(trace: TraceState, turns: PageTurns) -> Iterator[Connection]:
     """A connection for the page's reads, in one transaction (one view of the data).
 
     A plain connection, not the request's ORM session: the page only reads through
     compiled statements, and a session's own bookkeeping cost it as much as two of them.
     Sessions bound to one connection (the tests' rolled-back one) are read through it.
     """
-    bind = state().sessionmaker.kw["bind"]
+    bind = trace.sessionmaker.kw["bind"]
     if isinstance(bind, Connection):
         yield bind
         return
-    with current_app.extensions[PAGE_TURNS].reading() as connection:
+    with turns.reading() as connection:
         yield connection
 
 
@@ -168,22 +192,27 @@ def record_public_scan(
     page's path), or written now where scans are written within their requests, after
     whatever the request read. A scan that cannot be written is lost with a warning: the
     customer still gets the page."""
-    config = _config()
-    recorder = current_app.extensions.get(RECORDER)
     row = scans.scan_row(
         item,
         verdict,
         request.remote_addr,
         current_language(),
         request.headers.get("User-Agent"),  # not request.user_agent: nothing parses it
-        secret=config.secret_key,
+        secret=_config().secret_key,
         scanned_at=now,
         client_hash=client_hash,
     )
+    store_scan(current_app.extensions.get(RECORDER), row, get_session)
+
+
+def store_scan(recorder: ScanRecorder | None, row: dict, session_of: Callable[[], Session]):
+    """Hand a scan's `row` (scans.scan_row) to the `recorder`, or without one write it
+    now on `session_of()`, the request's session. A scan that cannot be written is lost
+    with a warning."""
     if recorder is not None:
         recorder.add(row)
         return
-    session = get_session()
+    session = session_of()
     try:
         if session.in_transaction():
             session.rollback()  # ends the request's reads: the write starts anew

@@ -34,8 +34,15 @@ def add_security_headers(response: Response) -> Response:
     # One pass over the headers: werkzeug's setdefault raises and catches a KeyError
     # for every header that is missing, which is each of these on nearly every response.
     present = {name.lower() for name, _ in headers.items()}
-    wanted = (*SECURITY_HEADERS, HSTS) if request.is_secure else SECURITY_HEADERS
-    for name, value in wanted:
+    for name, value in security_headers(request.is_secure):
         if name.lower() not in present:
             headers.add(name, value)
     return response
+
+
+def security_headers(secure: bool) -> tuple[tuple[str, str], ...]:
+    """The headers every response carries; HSTS only over HTTPS."""
+    return _SECURE_HEADERS if secure else SECURITY_HEADERS
+
+
+_SECURE_HEADERS = (*SECURITY_HEADERS, HSTS)

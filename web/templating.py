@@ -101,6 +101,14 @@ def kept(name: str, key, build: Callable[[], T]) -> T:
 _MISSING = object()
 
 
+def kept_now(app, name: str, key):
+    """What `kept` keeps under `key` in `app`'s cache `name`, or None: built nothing, and
+    nothing while templates reload (each use builds them anew there)."""
+    if app.jinja_env.auto_reload:
+        return None
+    return app.extensions.get(name, {}).get(key)
+
+
 def escape_text(value) -> str:
     """`value` as text safe in HTML, written exactly as markupsafe (and so Jinja) writes
     it, but a plain str: pages built in Python (web/scan_html.py) write some seventy

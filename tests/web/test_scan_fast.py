@@ -1,0 +1,250 @@
+"""The scan page's fast path (web/scan_fast.py): it answers a browser's page as Flask would,
+and hands everything else to Flask with what it did first."""
+
+import re
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
+
+from tests.conftest import _test_sessions
+from tests.web.test_scan_page import BROWSER, EN, JSON, ZH, visible_text
+from trace import codes
+from trace.config import Config
+from trace.db import utcnow
+from trace.production import services as production
+from trace.production.models import BatchStatus
+from trace.scans import services as scan_services
+from trace.scans.models import Scan
+from web.app import create_app
+from web.csrf import COOKIE as SEED_COOKIE
+from web.i18n import COOKIE as LANGUAGE_COOKIE
+from web.scan_fast import FastScanPages
+
+SEED = "s" * 43  # a seed cookie of the shape web.csrf makes
+
+
+@pytest.fixture(autouse=True)
+def one_moment(monkeypatch):
+    """Every scan at the same moment: the page shows the time of the first."""
+    now = utcnow()
+    monkeypatch.setattr("web.scan.utcnow", lambda: now)
+
+
+@pytest.fixture
+def flask_only(config, connection):
+    """The same service with the fast path off: every request through Flask."""
+    app = create_app(config.with_overrides(fast_scan_pages=False))
+    app.testing = True
+    app.extensions["trace"].sessionmaker = _test_sessions(connection)
+    yield app
+    app.extensions["trace"].engine.dispose()
+
+
+@pytest.fixture
+def flask_calls(app, monkeypatch):
+    """The requests the fast path handed to Flask (their paths), counted as they pass."""
+    fast = app.wsgi_app
+    assert isinstance(fast, FastScanPages)
+    calls, flask = [], fast.flask
+
+    def counted(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        return flask(environ, start_response)
+
+    monkeypatch.setattr(fast, "flask", counted)
+    return calls
+
+
+def answer(app, session, path, headers, **options):
+    """The response to one request, and the scans it recorded (then deleted, so that the
+    next app to answer starts from the same data)."""
+    response = app.test_client().get(path, headers=headers, **options)
+    recorded = [
+        (scan.item_id, scan.verdict, scan.client_hash, scan.language, scan.user_agent_family)
+        for scan in session.scalars(select(Scan).order_by(Scan.id))
+    ]
+    session.execute(delete(Scan))
+    session.commit()
+    return response, recorded
+
+
+def comparable(response) -> tuple:
+    """A response with the parts that differ by design made alike: the CSRF token a new
+    seed signs, and that seed's cookie (its value and expiry time)."""
+    body = re.sub(r'value="[0-9a-f]{64}"', 'value="TOKEN"', response.get_data(as_text=True))
+    headers = sorted(
+        (name, re.sub(r"=[^;]*; Expires=[^;]*", "=SEED; Expires=WHEN", value))
+        if name == "Set-Cookie"
+        else (name, value)
+        for name, value in response.headers.items()
+    )
+    return response.status_code, headers, body
+
+
+PAGES = {
+    "zh": ("/s/{code}", ZH, {}),
+    "en": ("/s/{code}", EN, {}),
+    "no language": ("/s/{code}", BROWSER, {}),
+    "upper case, as a QR carries it": ("/S/{upper}", ZH, {}),
+    "lower case": ("/s/{lower}", EN, {}),
+    "chosen language": ("/s/{code}", ZH, {"cookie": f"{LANGUAGE_COOKIE}=en"}),
+    "seed cookie": ("/s/{code}", EN, {"cookie": f"{SEED_COOKIE}={SEED}"}),
+    "a seed not ours": ("/s/{code}", EN, {"cookie": f"{SEED_COOKIE}=short"}),
+    "https": ("/s/{code}", EN, {"https": True}),
+}
+
+
+@pytest.mark.parametrize("case", PAGES)
+def test_a_page_is_answered_as_flask_answers_it(app, flask_only, session, kettle, case):
+    path, headers, options = PAGES[case]
+    path = path.format(code=kettle.code, upper=kettle.code.upper(), lower=kettle.code.lower())
+    headers = {**headers, "User-Agent": "Mozilla/5.0 (Linux; Android 14) Chrome/126 Mobile"}
+    if "cookie" in options:
+        headers["Cookie"] = options["cookie"]
+    environ = {"wsgi.url_scheme": "https"} if options.get("https") else {}
+    fast, fast_scans = answer(app, session, path, headers, environ_base=environ)
+    slow, slow_scans = answer(flask_only, session, path, headers, environ_base=environ)
+    assert fast.status_code == 200
+    assert comparable(fast) == comparable(slow)
+    assert fast_scans == slow_scans and len(fast_scans) == 1
+
+
+def test_the_fast_path_answers_without_flask(app, client, kettle, flask_calls):
+    response = client.get(f"/s/{kettle.code}", headers=EN)
+    assert response.status_code == 200
+    assert "Genuine" in visible_text(response)
+    assert response.headers["Set-Cookie"].startswith(f"{SEED_COOKIE}=")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert flask_calls == []
+
+
+@pytest.mark.parametrize("verdict", ["recalled", "suspicious"])
+def test_recalled_and_suspicious_pages_alike(app, flask_only, session, kettle, verdict):
+    if verdict == "recalled":
+        production.change_batch_status(session, "test", kettle.batch, BatchStatus.recalled, "Lid")
+        session.commit()
+    else:
+        app.config["TRACE"] = app.config["TRACE"].with_overrides(suspicious_max_clients=0)
+        flask_only.config["TRACE"] = app.config["TRACE"]
+    fast, _ = answer(app, session, f"/s/{kettle.code}", EN)
+    slow, _ = answer(flask_only, session, f"/s/{kettle.code}", EN)
+    assert f"verdict-{verdict}" in fast.get_data(as_text=True)
+    assert comparable(fast) == comparable(slow)
+
+
+def handed(kettle):
+    return {
+        "HEAD": ("HEAD", f"/s/{kettle.code}", EN),
+        "JSON": ("GET", f"/s/{kettle.code}", JSON),
+        "a query string": ("GET", f"/s/{kettle.code}?x=1", EN),
+        "the report form": ("GET", f"/s/{kettle.code}/report", EN),
+        "an unknown code": ("GET", f"/s/{codes.new_code()}", EN),
+        "a malformed code": ("GET", "/s/ABC", ZH),
+        "a code with other characters": ("GET", "/s/%3Cscript%3E", ZH),
+        "the start page": ("GET", "/", EN),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "HEAD",
+        "JSON",
+        "a query string",
+        "the report form",
+        "an unknown code",
+        "a malformed code",
+        "a code with other characters",
+        "the start page",
+    ],
+)
+def test_other_requests_go_to_flask(app, flask_only, session, kettle, flask_calls, case):
+    method, path, headers = handed(kettle)[case]
+    fast = app.test_client().open(path, method=method, headers=headers)
+    fast_scans = session.scalars(select(Scan.verdict)).all()
+    session.execute(delete(Scan))
+    slow = flask_only.test_client().open(path, method=method, headers=headers)
+    assert comparable(fast) == comparable(slow)
+    assert fast_scans == session.scalars(select(Scan.verdict)).all()
+    assert len(flask_calls) == 1
+
+
+@pytest.fixture
+def limited(config, connection):
+    app = create_app(config.with_overrides(ratelimit_scans="3 per minute"))
+    app.testing = True
+    app.extensions["trace"].sessionmaker = _test_sessions(connection)
+    yield app
+    app.extensions["trace"].engine.dispose()
+
+
+def test_a_page_handed_to_flask_is_counted_once(limited, kettle):
+    # An unknown code is found out by the fast path, which counted the request, and then
+    # answered by Flask: three such requests are three of the client's three a minute.
+    client = limited.test_client()
+    for _ in range(3):
+        assert client.get(f"/s/{codes.new_code()}", headers=EN).status_code == 404
+    response = client.get(f"/s/{kettle.code}", headers=EN)
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert "Too many requests" in visible_text(response)
+
+
+def test_a_database_error_is_answered_by_the_apps_handlers(
+    app, flask_only, kettle, monkeypatch, flask_calls
+):
+    def busy(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(scan_services, "find_and_check_scan", busy)
+    fast = app.test_client().get(f"/s/{kettle.code}", headers=EN)
+    slow = flask_only.test_client().get(f"/s/{kettle.code}", headers=EN)
+    assert fast.status_code == 503 and fast.headers["Retry-After"]
+    assert comparable(fast) == comparable(slow)
+    assert flask_calls == [f"/s/{kettle.code}"]  # handed over once, not read again
+
+
+def test_a_failure_while_rendering_is_a_500_and_the_scan_is_recorded_once(
+    app, session, kettle, monkeypatch
+):
+    from web import scan as scan_view
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("web.scan_fast.scan_page_html", broken)
+    monkeypatch.setattr(scan_view, "scan_page_html", broken)
+    app.testing = False  # the error page, as a customer would get it
+    response = app.test_client().get(f"/s/{kettle.code}", headers=EN)
+    assert response.status_code == 500
+    assert len(session.scalars(select(Scan)).all()) == 1
+
+
+def test_behind_a_proxy_the_forwarded_client_and_scheme_count(config, connection, kettle):
+    app = create_app(config.with_overrides(proxy_hops=1))
+    app.extensions["trace"].sessionmaker = _test_sessions(connection)
+    try:
+        forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https", **EN}
+        response = app.test_client().get(f"/s/{kettle.code}", headers=forwarded)
+        assert response.status_code == 200
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+        assert "; Secure;" in response.headers["Set-Cookie"]
+        with app.app_context():
+            secret = app.config["TRACE"].secret_key
+        expected = scan_services.hash_client_address(secret, "203.0.113.7")
+        scanned = connection.execute(select(Scan.client_hash)).scalars().all()
+        assert scanned == [expected]
+    finally:
+        app.extensions["trace"].engine.dispose()
+
+
+def test_the_fast_path_can_be_switched_off(tmp_path):
+    environ = {"TRACE_INSTANCE_PATH": str(tmp_path)}
+    assert Config.from_env(environ).fast_scan_pages is True
+    off = Config.from_env({**environ, "TRACE_FAST_SCAN_PAGES": "0"})
+    assert off.fast_scan_pages is False
+    app = create_app(off)
+    assert not isinstance(app.wsgi_app, FastScanPages)
+    with pytest.raises(ValueError, match="TRACE_FAST_SCAN_PAGES"):
+        Config.from_env({**environ, "TRACE_FAST_SCAN_PAGES": "maybe"})
