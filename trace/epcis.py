@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from trace import gs1
 from trace.history import Event, RecordRef, batch_history, batch_summary, count_items, item_history
 from trace.production.models import Batch, Item
+from trace.times import in_zone
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
 GS1_ID = "https://id.gs1.org"
@@ -261,11 +262,11 @@ def _converters(subject: _Subject) -> dict:
 
 
 def _time(moment: dt.datetime, tz) -> str:
-    return moment.astimezone(tz).isoformat(timespec="milliseconds")
+    return in_zone(moment, tz).isoformat(timespec="milliseconds")
 
 
 def _offset(moment: dt.datetime, tz) -> str:
-    offset = moment.astimezone(tz).utcoffset() or dt.timedelta(0)
+    offset = in_zone(moment, tz).utcoffset() or dt.timedelta(0)
     sign = "-" if offset < dt.timedelta(0) else "+"
     minutes = abs(int(offset.total_seconds())) // 60
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"

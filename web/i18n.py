@@ -23,6 +23,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
 from trace.codes import MalformedCode, format_code
+from trace.times import in_zone
 from web.templating import LocalizedLoader, escape_text
 from web.translations import EN, LANGUAGES, MESSAGES, ZH
 
@@ -135,19 +136,10 @@ def format_date(
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        value = _local(value, zone or display_zone()).date()
+        value = in_zone(value, zone or display_zone()).date()
     if (language or current_language()) == ZH:
         return f"{value.year}年{value.month}月{value.day}日"
     return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-
-
-def _local(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-    """`value` in `zone`; in UTC where the zone's time would fall past the year 9999 (or
-    before the year 1), as a time stored before the API refused such times may."""
-    try:
-        return value.astimezone(zone)
-    except OverflowError:
-        return value.astimezone(dt.UTC)
 
 
 def format_datetime(
@@ -157,7 +149,7 @@ def format_datetime(
     if value is None:
         return ""
     language = language or current_language()
-    local = _local(value, zone or display_zone())
+    local = in_zone(value, zone or display_zone())
     separator = " " if language == ZH else ", "
     return f"{format_date(local.date(), language)}{separator}{local:%H:%M}"
 

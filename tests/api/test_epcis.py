@@ -254,3 +254,21 @@ def test_an_installation_has_one_id_in_the_parent_and_in_the_component(api, stor
     [in_kit] = _events(kit_doc, type="AggregationEvent", childEPCs=[unit])
     [in_unit] = _events(unit_doc, type="AggregationEvent", childEPCs=[unit])
     assert in_kit == in_unit
+
+
+def test_a_time_the_zone_cannot_show_is_exported_in_utc(api, session, validator):
+    # Stored before the API refused such times: in Shanghai it would be the year 10000.
+    import datetime as dt
+
+    from tests import factories
+    from tests.trace import scan_helpers as records
+    from trace.logistics.models import ShipmentStatus
+
+    item = factories.make_item(session, factories.make_batch(session))
+    late = dt.datetime(9999, 12, 31, 20, 0, tzinfo=dt.UTC)
+    records.shipment(session, items=[item], events=[(ShipmentStatus.in_transit, late, "Hub")])
+    session.commit()
+    document = _export(api("viewer"), f"/api/v1/items/{item.code}/epcis")
+    assert_valid(validator, document)
+    times = {(e["eventTime"], e["eventTimeZoneOffset"]) for e in document["epcisBody"]["eventList"]}
+    assert ("9999-12-31T20:00:00.000+00:00", "+00:00") in times
