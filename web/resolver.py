@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 from flask import Blueprint, current_app, jsonify, redirect, request
 
 from trace import gs1, resolver
-from trace.errors import DomainError, NotFound
+from trace.errors import DomainError
 from trace.scans import services as scans
 from trace.scans import story
 from web.database import get_session
@@ -50,21 +50,22 @@ _CROSS_ORIGIN_ENDPOINTS = frozenset(
 @bp.get("/01/<path:rest>", merge_slashes=False)
 def digital_link(rest: str = ""):
     link = resolver.parse_resolver_path(_raw_path(), _raw_query())
-    wants_linkset = _wants_linkset(link.link_type)
+    base_url = _public_base_url()
+    if _wants_linkset(link.link_type):
+        resolution = resolver.resolve_digital_link(get_session(), link)
+        return _linkset_response(resolver.linkset(resolution, base_url), resolution.link)
+    # The label was scanned whatever the link leads to: nobody's serial, or a linkType
+    # the unit does not offer (404s), is a scan too.
+    item = None
     try:
         resolution = resolver.resolve_digital_link(get_session(), link)
-    except NotFound:
-        if not wants_linkset:
-            _record_unit_scan(link, None)
-        raise
-    base_url = _public_base_url()
-    if wants_linkset:
-        return _linkset_response(resolver.linkset(resolution, base_url), resolution.link)
-    target = resolver.choose_link(resolution, base_url, link.link_type)
-    query = resolver.passed_on_query(_raw_query())
-    response = redirect(target.href + (f"?{query}" if query else ""), code=307)
-    _record_unit_scan(link, resolution.item)
-    return _with_linkset_header(response, resolution.link)
+        item = resolution.item
+        target = resolver.choose_link(resolution, base_url, link.link_type)
+        query = resolver.passed_on_query(_raw_query())
+        response = redirect(target.href + (f"?{query}" if query else ""), code=307)
+        return _with_linkset_header(response, resolution.link)
+    finally:
+        _record_unit_scan(link, item)
 
 
 def _record_unit_scan(link, item) -> None:

@@ -516,3 +516,9 @@ def test_a_digital_link_of_no_unit_is_recorded_as_unknown(client, session, item,
 def test_what_is_no_scan_of_a_unit_is_not_recorded(client, session, item, request_):
     assert request_(client).status_code < 500
     assert scans(session) == []
+
+
+def test_a_link_type_the_unit_does_not_offer_is_still_a_scan(client, session, item):
+    path = dl("01", GTIN, "10", LOT, "21", SERIAL, query="linkType=gs1:epil")
+    assert client.get(path, headers=PHONE).status_code == 404
+    assert scans(session) == [(item.id, "unverified", "zh-CN", "wechat")]
