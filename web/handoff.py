@@ -13,10 +13,11 @@ KEY = "trace.handoff"  # where in the WSGI environ
 
 @dataclass(frozen=True)
 class Handoff:
-    """`breach`: the client's rate limit was counted, and this is the limit it went over
-    with the seconds until its window ends (None: within its limits). `error`: what
-    failed, for the app's error handlers to answer."""
+    """`counted`: the request was counted against the client's rate limit, and `breach`
+    is the limit it went over with the seconds until its window ends (None: within its
+    limits). `error`: what failed, for the app's error handlers to answer."""
 
+    counted: bool
     breach: tuple[RateLimitItem, int] | None = None
     error: Exception | None = None
 

@@ -121,7 +121,7 @@ class RateLimits:
         @functools.wraps(view)
         def limited(*args, **kwargs):
             handoff = handed_off()
-            if handoff is not None:  # counted by the fast path that began the request
+            if handoff is not None and handoff.counted:  # by the fast path that began it
                 breach = handoff.breach
             else:
                 breach = self.breached(limits, scope, request.remote_addr or "-")

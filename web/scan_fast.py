@@ -12,7 +12,8 @@ that reload. What it learns only once it has begun (an unknown code, a client ov
 rate limit, an error) it hands over too, with a Handoff (web/handoff.py) that says what it
 did first: Flask neither counts the request again nor reads past a failure; the failure
 is answered by the app's own error handlers. Both ways answer alike, to the byte but for
-the CSRF token (tests/web/test_scan_fast.py). TRACE_FAST_SCAN_PAGES=0 turns this off.
+the CSRF token (and an error page lacks the seed cookie Flask's view sets in passing):
+tests/web/test_scan_fast.py. TRACE_FAST_SCAN_PAGES=0 turns this off.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import re
 
 from flask import Flask
-from werkzeug.http import parse_cookie
+from werkzeug.sansio.http import parse_cookie
 
 from trace.scans import services as scans
 from web import csrf, i18n
@@ -82,29 +83,31 @@ class FastScanPages:
 
     def _answer(self, environ, code: str) -> tuple[str, list, bytes] | Handoff:
         extensions = self.app.extensions
-        scan = None
+        counted = False
         try:
             config = self.app.config["TRACE"]
-            cookies = parse_cookie(environ.get("HTTP_COOKIE"))
+            cookies = parse_cookie(environ.get("HTTP_COOKIE"))  # as Flask's request.cookies
             accept_language = environ.get("HTTP_ACCEPT_LANGUAGE", "")
             language = i18n.negotiated(cookies.get(i18n.COOKIE), accept_language)
             zone = i18n.zone_named(config.display_timezone)
             remote_addr = environ.get("REMOTE_ADDR")
-            breach = self._count(remote_addr)
+            breach, counted = self._count(remote_addr), True
             if breach is not None:
-                return Handoff(breach=breach)
+                return Handoff(counted, breach=breach)
             with extensions[PAGE_TURNS].turn():
                 scan = read_scan(config, extensions, code, remote_addr, zone)
                 if scan.view is None:  # the unknown-code page: Flask reads and records it
-                    scan = None
-                    return Handoff()
-                return self._page(environ, scan.view, language, zone, cookies)
-        except Exception as error:  # any: the app's error handlers answer it
-            return Handoff(error=error)
-        finally:
-            if scan is not None:  # after the turn, as the Flask view records
-                user_agent = environ.get("HTTP_USER_AGENT")
-                self._record(config, scan, remote_addr, language, user_agent)
+                    return Handoff(counted)
+                try:
+                    answer = self._page(environ, scan.view, language, zone, cookies)
+                except Exception as error:  # any: the app's error handlers answer it
+                    answer = Handoff(counted, error=error)
+            # After the turn, as the Flask view records (for an error answer too; an error
+            # here is answered instead, as the view's would be).
+            self._record(config, scan, remote_addr, language, environ.get("HTTP_USER_AGENT"))
+            return answer
+        except Exception as error:
+            return Handoff(counted, error=error)
 
     def _count(self, remote_addr: str | None):
         """Count this request against the client's scan limits: the breach, or None."""
@@ -128,7 +131,7 @@ class FastScanPages:
                 page_frame, title, f"verdict-{view['verdict']}", main, environ["PATH_INFO"]
             )
         body = html.encode()
-        secure = environ.get("wsgi.url_scheme") == "https"
+        secure = environ.get("wsgi.url_scheme") in ("https", "wss")  # request.is_secure
         headers = [("Content-Type", _HTML), ("Content-Length", str(len(body))), *PAGE_HEADERS]
         headers += security_headers(secure)
         if new_seed is not None:
