@@ -47,6 +47,7 @@ from web.templating import kept_now
 # (the others go to Flask): nothing in such a path needs decoding, quoting or escaping.
 _PAGE_PATH = re.compile(r"/[sS]/([0-9A-Za-z-]{1,64})")
 _HTML = "text/html; charset=utf-8"
+_SCHEMES = ("http", "https")
 
 
 class FastScanPages:
@@ -75,6 +76,7 @@ class FastScanPages:
             environ.get("REQUEST_METHOD") != "GET"
             or environ.get("QUERY_STRING")
             or environ.get("SCRIPT_NAME")
+            or environ.get("wsgi.url_scheme") not in _SCHEMES  # ws, wss: Flask's 400
             or self.app.jinja_env.auto_reload  # templates reload: Flask renders them anew
             or not accepts_html_first(environ.get("HTTP_ACCEPT", ""))
         ):
@@ -131,7 +133,7 @@ class FastScanPages:
                 page_frame, title, f"verdict-{view['verdict']}", main, environ["PATH_INFO"]
             )
         body = html.encode()
-        secure = environ.get("wsgi.url_scheme") in ("https", "wss")  # request.is_secure
+        secure = environ.get("wsgi.url_scheme") == "https"
         headers = [("Content-Type", _HTML), ("Content-Length", str(len(body))), *PAGE_HEADERS]
         headers += security_headers(secure)
         if new_seed is not None:

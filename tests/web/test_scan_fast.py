@@ -113,12 +113,13 @@ def test_a_page_is_answered_as_flask_answers_it(app, flask_only, session, kettle
     headers = {**headers, "User-Agent": "Mozilla/5.0 (Linux; Android 14) Chrome/126 Mobile"}
     if "cookie" in options:
         headers["Cookie"] = options["cookie"]
-    environ = {"wsgi.url_scheme": "https"} if options.get("https") else {}
+    base_url = "https://localhost" if options.get("https") else "http://localhost"
     warm(app, path)
-    answer(app, session, path, headers, environ_base=environ)  # a first page, built anew
-    fast, fast_scans = answer(app, session, path, headers, environ_base=environ)
-    slow, slow_scans = answer(flask_only, session, path, headers, environ_base=environ)
+    answer(app, session, path, headers, base_url=base_url)  # a first page, built anew
+    fast, fast_scans = answer(app, session, path, headers, base_url=base_url)
+    slow, slow_scans = answer(flask_only, session, path, headers, base_url=base_url)
     assert fast.status_code == 200
+    assert ("Strict-Transport-Security" in fast.headers) == bool(options.get("https"))
     assert comparable(fast) == comparable(slow)
     assert fast_scans == slow_scans and len(fast_scans) == 1
 
@@ -158,6 +159,7 @@ def handed(kettle):
         "a malformed code": ("GET", "/s/ABC", ZH),
         "a code with other characters": ("GET", "/s/%3Cscript%3E", ZH),
         "the start page": ("GET", "/", EN),
+        "a WebSocket scheme": ("GET", f"/s/{kettle.code}", EN),
     }
 
 
@@ -172,14 +174,16 @@ def handed(kettle):
         "a malformed code",
         "a code with other characters",
         "the start page",
+        "a WebSocket scheme",
     ],
 )
 def test_other_requests_go_to_flask(app, flask_only, session, kettle, flask_calls, case):
     method, path, headers = handed(kettle)[case]
-    fast = app.test_client().open(path, method=method, headers=headers)
+    base_url = "wss://localhost" if case == "a WebSocket scheme" else "http://localhost"
+    fast = app.test_client().open(path, method=method, headers=headers, base_url=base_url)
     fast_scans = session.scalars(select(Scan.verdict)).all()
     session.execute(delete(Scan))
-    slow = flask_only.test_client().open(path, method=method, headers=headers)
+    slow = flask_only.test_client().open(path, method=method, headers=headers, base_url=base_url)
     assert comparable(fast) == comparable(slow)
     assert fast_scans == session.scalars(select(Scan.verdict)).all()
     assert len(flask_calls) == 1
