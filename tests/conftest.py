@@ -84,6 +84,24 @@ def app(config, connection):
 
 
 @pytest.fixture
+def app_with(config, connection):
+    """Builds the service with settings changed, `app_with(ratelimit_scans="")`, reading
+    and writing in the test's transaction as `app` does; each is disposed of afterwards."""
+    built = []
+
+    def build(**overrides):
+        app = create_app(config.with_overrides(**overrides))
+        app.testing = True
+        app.extensions["trace"].sessionmaker = _test_sessions(connection)
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        app.extensions["trace"].engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

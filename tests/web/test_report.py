@@ -348,13 +348,8 @@ def test_an_unknown_tracking_link(client, tracked):
 
 
 @pytest.fixture
-def limited(config, connection):
-    limits = {"ratelimit_scans": "3 per minute", "ratelimit_complaints": "1 per hour"}
-    app = create_app(config.with_overrides(**limits))
-    app.testing = True
-    app.extensions["trace"].sessionmaker = _test_sessions(connection)
-    yield app
-    app.extensions["trace"].engine.dispose()
+def limited(app_with):
+    return app_with(ratelimit_scans="3 per minute", ratelimit_complaints="1 per hour")
 
 
 def test_scans_over_the_limit_get_a_friendly_page(limited, item):

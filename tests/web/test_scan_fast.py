@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import _test_sessions
 from tests.web.test_scan_page import BROWSER, EN, JSON, ZH, visible_text
 from trace import codes
 from trace.config import Config
@@ -32,13 +31,9 @@ def one_moment(monkeypatch):
 
 
 @pytest.fixture
-def flask_only(config, connection):
+def flask_only(app_with):
     """The same service with the fast path off: every request through Flask."""
-    app = create_app(config.with_overrides(fast_scan_pages=False))
-    app.testing = True
-    app.extensions["trace"].sessionmaker = _test_sessions(connection)
-    yield app
-    app.extensions["trace"].engine.dispose()
+    return app_with(fast_scan_pages=False)
 
 
 def spy_on_flask(app, monkeypatch) -> list[str]:
@@ -190,12 +185,8 @@ def test_other_requests_go_to_flask(app, flask_only, session, kettle, flask_call
 
 
 @pytest.fixture
-def limited(config, connection):
-    app = create_app(config.with_overrides(ratelimit_scans="3 per minute"))
-    app.testing = True
-    app.extensions["trace"].sessionmaker = _test_sessions(connection)
-    yield app
-    app.extensions["trace"].engine.dispose()
+def limited(app_with):
+    return app_with(ratelimit_scans="3 per minute")
 
 
 def test_a_page_handed_to_flask_is_counted_once(limited, kettle):
@@ -332,22 +323,15 @@ def test_a_failure_while_rendering_is_a_500_and_the_scan_is_recorded_once(
     assert len(session.scalars(select(Scan)).all()) == 1
 
 
-def test_behind_a_proxy_the_forwarded_client_and_scheme_count(config, connection, kettle):
-    app = create_app(config.with_overrides(proxy_hops=1))
-    app.extensions["trace"].sessionmaker = _test_sessions(connection)
-    try:
-        forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https", **EN}
-        response = app.test_client().get(f"/s/{kettle.code}", headers=forwarded)
-        assert response.status_code == 200
-        assert response.headers["Strict-Transport-Security"].startswith("max-age=")
-        assert "; Secure;" in response.headers["Set-Cookie"]
-        with app.app_context():
-            secret = app.config["TRACE"].secret_key
-        expected = scan_services.hash_client_address(secret, "203.0.113.7")
-        scanned = connection.execute(select(Scan.client_hash)).scalars().all()
-        assert scanned == [expected]
-    finally:
-        app.extensions["trace"].engine.dispose()
+def test_behind_a_proxy_the_forwarded_client_and_scheme_count(app_with, connection, kettle):
+    app = app_with(proxy_hops=1)
+    forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https", **EN}
+    response = app.test_client().get(f"/s/{kettle.code}", headers=forwarded)
+    assert response.status_code == 200
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "; Secure;" in response.headers["Set-Cookie"]
+    expected = scan_services.hash_client_address(app.config["TRACE"].secret_key, "203.0.113.7")
+    assert connection.execute(select(Scan.client_hash)).scalars().all() == [expected]
 
 
 def test_the_fast_path_can_be_switched_off(tmp_path):
