@@ -10,6 +10,10 @@ Routes
 
 Unknown and malformed codes read the same to a customer: one message, no hint of a near
 miss. JSON clients get the error shape, 400 for a malformed code and 404 for an unknown one.
+
+Most scan pages never reach the view below: a browser's GET of a known code is answered
+before Flask by web/scan_fast.py, with the same functions (read_scan, scan_page_html,
+store_scan). The view answers everything else, and whatever the fast path hands over.
 """
 
 from __future__ import annotations
