@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 from flask import Blueprint, current_app, jsonify, redirect, request
 
 from trace import gs1, resolver
-from trace.errors import DomainError
+from trace.errors import DomainError, NotFound
 from trace.scans import services as scans
 from trace.scans import story
 from web.database import get_session
@@ -55,17 +55,20 @@ def digital_link(rest: str = ""):
         resolution = resolver.resolve_digital_link(get_session(), link)
         return _linkset_response(resolver.linkset(resolution, base_url), resolution.link)
     # The label was scanned whatever the link leads to: nobody's serial, or a linkType
-    # the unit does not offer (404s), is a scan too.
+    # the unit does not offer (404s), is a scan too. A failure of ours (a 5xx) is none:
+    # what it would record is not known.
     item = None
     try:
         resolution = resolver.resolve_digital_link(get_session(), link)
         item = resolution.item
         target = resolver.choose_link(resolution, base_url, link.link_type)
-        query = resolver.passed_on_query(_raw_query())
-        response = redirect(target.href + (f"?{query}" if query else ""), code=307)
-        return _with_linkset_header(response, resolution.link)
-    finally:
+    except NotFound:
         _record_unit_scan(link, item)
+        raise
+    query = resolver.passed_on_query(_raw_query())
+    response = redirect(target.href + (f"?{query}" if query else ""), code=307)
+    _record_unit_scan(link, item)
+    return _with_linkset_header(response, resolution.link)
 
 
 def _record_unit_scan(link, item) -> None:

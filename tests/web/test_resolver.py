@@ -522,3 +522,17 @@ def test_a_link_type_the_unit_does_not_offer_is_still_a_scan(client, session, it
     path = dl("01", GTIN, "10", LOT, "21", SERIAL, query="linkType=gs1:epil")
     assert client.get(path, headers=PHONE).status_code == 404
     assert scans(session) == [(item.id, "unverified", "zh-CN", "wechat")]
+
+
+def test_a_link_that_fails_on_our_side_records_no_scan(app, client, session, item, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from trace import resolver
+
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(resolver, "resolve_digital_link", broken)
+    app.testing = False  # the error page, as a phone would get it
+    assert client.get(dl("01", GTIN, "21", SERIAL), headers=PHONE).status_code == 500
+    assert scans(session) == []
