@@ -302,10 +302,20 @@ def test_no_warranty(session):
         (dt.date(2028, 1, 31), 1, dt.date(2028, 2, 29)),
         (dt.date(2026, 11, 15), 14, dt.date(2028, 1, 15)),
         (dt.date(2026, 12, 31), 12, dt.date(2027, 12, 31)),
+        (dt.date(9999, 6, 1), 24, dt.date.max),  # past the last day there is
     ],
 )
 def test_add_months(day, months, expected):
     assert story.add_months(day, months) == expected
+
+
+def test_a_warranty_from_a_time_the_zone_cannot_show(session, item):
+    # Stored before the API refused such times: in Shanghai it would be the year 10000.
+    late = dt.datetime(9999, 12, 31, 20, 0, tzinfo=dt.UTC)
+    records.shipment(session, items=[item], status=ShipmentStatus.delivered, delivered_at=late)
+    warranty = story_of(session, item, zone=ZoneInfo("Asia/Shanghai"))["warranty"]
+    assert (warranty["starts_on"], warranty["ends_on"]) == (dt.date(9999, 12, 31), dt.date.max)
+    assert warranty["active"] is True
 
 
 # --- the whole view -----------------------------------------------------------------------

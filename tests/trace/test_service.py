@@ -399,3 +399,11 @@ def test_quality_may_void_any_repair_others_only_their_own(session):
     assert stored.voided_by == "key:qe"
     with pytest.raises(Conflict):
         service.void_repair(session, TECHNICIAN, stored, "again")
+
+
+def test_a_warranty_running_past_the_year_9999_ends_with_the_last_moment():
+    from trace.service import services as service
+
+    start = dt.datetime(9999, 6, 1, tzinfo=dt.UTC)
+    assert service.add_months(start, 24) == dt.datetime.max.replace(tzinfo=dt.UTC)
+    assert service.under_warranty(24, start, dt.datetime(9999, 12, 30, tzinfo=dt.UTC))

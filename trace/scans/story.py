@@ -34,6 +34,7 @@ from trace.quality.models import Inspection, Measurement, ProcessRecord
 from trace.scans.queries import CompiledQuery, connection_of, utc
 from trace.scans.services import ScanCheck, ScannedItem
 from trace.service.models import Repair, RepairPart
+from trace.times import in_zone
 
 # Enough readings of one batch's public parameters to summarise; older ones add nothing.
 MAX_PARAMETER_READINGS = 1000
@@ -433,21 +434,24 @@ def warranty(
         return None
     deliveries = [s["delivered_at"] for s in shipments if s["status"] == "delivered"]
     start, basis = (max(deliveries), "delivery") if deliveries else (produced_at, "production")
-    starts_on = start.astimezone(zone).date()
+    starts_on = in_zone(start, zone).date()
     ends_on = add_months(starts_on, months)
     return {
         "months": months,
         "basis": basis,
         "starts_on": starts_on,
         "ends_on": ends_on,
-        "active": now.astimezone(zone).date() <= ends_on,
+        "active": in_zone(now, zone).date() <= ends_on,
     }
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later, or the month's last day when it is shorter."""
+    """The same day `months` later, or the month's last day when it is shorter; the last
+    day there is (31 Dec 9999) for a time past it."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
+    if year > dt.MAXYEAR:
+        return dt.date.max
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 

@@ -72,9 +72,12 @@ def under_warranty(months: int, start: dt.datetime, received_at: dt.datetime) ->
 
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    """`moment` that many calendar months later; the 31st becomes the month's last day."""
+    """`moment` that many calendar months later; the 31st becomes the month's last day;
+    the last moment there is for a time past the year 9999."""
     index = moment.month - 1 + months
     year, month = moment.year + index // 12, index % 12 + 1
+    if year > dt.MAXYEAR:
+        return dt.datetime.max.replace(tzinfo=moment.tzinfo)
     return moment.replace(year=year, month=month, day=min(moment.day, _days_in(year, month)))
 
 
