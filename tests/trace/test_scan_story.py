@@ -17,6 +17,7 @@ from trace.scans import services as scans
 from trace.scans import story
 from trace.scans.models import Verdict
 from trace.service.models import PartDirection, RepairOutcome
+from trace.times import add_months
 
 T0 = records.T0
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
@@ -306,7 +307,7 @@ def test_no_warranty(session):
     ],
 )
 def test_add_months(day, months, expected):
-    assert story.add_months(day, months) == expected
+    assert add_months(day, months) == expected
 
 
 def test_a_warranty_from_a_time_the_zone_cannot_show(session, item):

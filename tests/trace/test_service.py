@@ -403,7 +403,11 @@ def test_quality_may_void_any_repair_others_only_their_own(session):
 
 def test_a_warranty_running_past_the_year_9999_ends_with_the_last_moment():
     from trace.service import services as service
+    from trace.times import add_months
 
     start = dt.datetime(9999, 6, 1, tzinfo=dt.UTC)
-    assert service.add_months(start, 24) == dt.datetime.max.replace(tzinfo=dt.UTC)
+    assert add_months(start, 24) == dt.datetime.max.replace(tzinfo=dt.UTC)
+    assert add_months(dt.datetime(2026, 1, 31, 9, tzinfo=dt.UTC), 1) == dt.datetime(
+        2026, 2, 28, 9, tzinfo=dt.UTC
+    )
     assert service.under_warranty(24, start, dt.datetime(9999, 12, 30, tzinfo=dt.UTC))

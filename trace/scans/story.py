@@ -11,7 +11,6 @@ view into what the JSON form sends.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import enum
 from collections.abc import Mapping, Sequence
@@ -34,7 +33,7 @@ from trace.quality.models import Inspection, Measurement, ProcessRecord
 from trace.scans.queries import CompiledQuery, connection_of, utc
 from trace.scans.services import ScanCheck, ScannedItem
 from trace.service.models import Repair, RepairPart
-from trace.times import in_zone
+from trace.times import add_months, in_zone
 
 # Enough readings of one batch's public parameters to summarise; older ones add nothing.
 MAX_PARAMETER_READINGS = 1000
@@ -443,16 +442,6 @@ def warranty(
         "ends_on": ends_on,
         "active": in_zone(now, zone).date() <= ends_on,
     }
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later, or the month's last day when it is shorter; the last
-    day there is (31 Dec 9999) for a time past it."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    if year > dt.MAXYEAR:
-        return dt.date.max
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 # --- JSON ---------------------------------------------------------------------------------

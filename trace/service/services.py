@@ -26,7 +26,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Sequence
 from functools import partial
@@ -52,6 +51,7 @@ from trace.production.models import Item, ItemComponent, ItemStatus
 from trace.production.status import ITEM, derive_statuses, open_repair
 from trace.records import void_record
 from trace.service.models import PartDirection, Repair, RepairOutcome, RepairPart
+from trace.times import add_months
 
 COMPONENT = ItemComponent.__table__
 
@@ -69,20 +69,6 @@ def record_repairs(
 def under_warranty(months: int, start: dt.datetime, received_at: dt.datetime) -> bool:
     """Whether a unit received at `received_at` is within `months` calendar months of `start`."""
     return months > 0 and received_at <= add_months(start, months)
-
-
-def add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    """`moment` that many calendar months later; the 31st becomes the month's last day;
-    the last moment there is for a time past the year 9999."""
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    if year > dt.MAXYEAR:
-        return dt.datetime.max.replace(tzinfo=moment.tzinfo)
-    return moment.replace(year=year, month=month, day=min(moment.day, _days_in(year, month)))
-
-
-def _days_in(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
 
 
 class Workshop:
