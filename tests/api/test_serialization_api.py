@@ -83,6 +83,17 @@ def test_duplicate_and_illegal_serials_are_named_by_index(api, session, batch):
     assert item_count(session) == 0
 
 
+def test_serials_that_are_lists_or_objects_are_named_not_a_500(api, session, batch):
+    # Found by schemathesis: they were kept to spot duplicates, and a list is no key.
+    response = api("line").post(
+        f"/api/v1/batches/{batch.id}/items", json={"serials": [["A1"], {"s": 1}, "A1", [[]]]}
+    )
+    assert response.status_code == 422
+    fields = response.json["error"]["fields"]["serials"]
+    assert fields == {"0": ["not a string"], "1": ["not a string"], "3": ["not a string"]}
+    assert item_count(session) == 0
+
+
 def test_unknown_batch_is_404(api):
     response = api("line").post("/api/v1/batches/999999/items", json={"count": 1})
     assert response.status_code == 404

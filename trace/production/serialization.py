@@ -127,7 +127,8 @@ def _check_serials(session: Session, batch: Batch, serials: list[str]) -> None:
             errors[str(index)] = [problem]
             if len(errors) >= MAX_REPORTED_ERRORS:
                 break
-        seen.setdefault(serial, index)
+        else:  # only a serial that is one: a list or an object cannot be a key
+            seen.setdefault(serial, index)
     if errors:
         raise Invalid("some serials cannot be used", {"serials": errors})
     _refuse_existing(session, batch.product_id, serials)
