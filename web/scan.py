@@ -23,7 +23,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -206,17 +206,25 @@ def record_public_scan(
         scanned_at=now,
         client_hash=client_hash,
     )
-    store_scan(current_app.extensions.get(RECORDER), row, get_session)
+    store_scan(current_app.extensions.get(RECORDER), row, lambda: nullcontext(get_session()))
 
 
-def store_scan(recorder: ScanRecorder | None, row: dict, session_of: Callable[[], Session]):
+def store_scan(
+    recorder: ScanRecorder | None,
+    row: dict,
+    sessions: Callable[[], AbstractContextManager[Session]],
+) -> None:
     """Hand a scan's `row` (scans.scan_row) to the `recorder`, or without one write it
-    now on `session_of()`, the request's session. A scan that cannot be written is lost
-    with a warning."""
+    now in a session of `sessions()` (the request's, or one of its own that the block
+    closes). A scan that cannot be written is lost with a warning."""
     if recorder is not None:
         recorder.add(row)
         return
-    session = session_of()
+    with sessions() as session:
+        _write_scan(session, row)
+
+
+def _write_scan(session: Session, row: dict) -> None:
     try:
         if session.in_transaction():
             session.rollback()  # ends the request's reads: the write starts anew

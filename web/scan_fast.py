@@ -162,12 +162,8 @@ class FastScanPages:
             scanned_at=scan.now,
             client_hash=scan.client_hash,
         )
-        recorder = self.app.extensions.get(RECORDER)
-        if recorder is not None:
-            recorder.add(row)
-            return
-        with self.app.extensions["trace"].sessionmaker() as session:
-            store_scan(None, row, lambda: session)
+        extensions = self.app.extensions
+        store_scan(extensions.get(RECORDER), row, extensions["trace"].sessionmaker)
 
 
 def init_fast_scan_pages(app: Flask) -> None:
