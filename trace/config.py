@@ -62,6 +62,13 @@ class Config:
         return replace(self, **changes)
 
 
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+        raise ValueError(f"must be 1 or 0 (or true/false, yes/no, on/off): {text!r}")
+    return value in ("1", "true", "yes", "on")
+
+
 # Settings whose environment variable may be left unset: (field, variable, type).
 _OPTIONAL = [
     ("ratelimit_scans", "TRACE_RATELIMIT_SCANS", str),
@@ -70,22 +77,23 @@ _OPTIONAL = [
     ("suspicious_max_scans", "TRACE_SUSPICIOUS_MAX_SCANS", int),
     ("suspicious_max_clients", "TRACE_SUSPICIOUS_MAX_CLIENTS", int),
     ("scan_batch_seconds", "TRACE_SCAN_BATCH_SECONDS", float),
-    ("fast_scan_pages", "TRACE_FAST_SCAN_PAGES", lambda text: _flag("TRACE_FAST_SCAN_PAGES", text)),
+    ("fast_scan_pages", "TRACE_FAST_SCAN_PAGES", _flag),
     ("display_timezone", "TRACE_DISPLAY_TIMEZONE", str),
     ("complaint_photo_max_bytes", "TRACE_COMPLAINT_PHOTO_MAX_BYTES", int),
 ]
 
 
-def _flag(variable: str, text: str) -> bool:
-    value = text.strip().lower()
-    if value not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
-        raise ValueError(f"{variable} must be 1 or 0 (or true/false, yes/no, on/off): {text!r}")
-    return value in ("1", "true", "yes", "on")
-
-
 def _optional(env, settings) -> dict:
-    """The settings whose variable is set, converted; the others keep their defaults."""
-    return {name: kind(env[variable]) for name, variable, kind in settings if variable in env}
+    """The settings whose variable is set, converted; the others keep their defaults. A
+    value that does not convert is refused with its variable's name."""
+    values = {}
+    for name, variable, kind in settings:
+        if variable in env:
+            try:
+                values[name] = kind(env[variable])
+            except ValueError as error:
+                raise ValueError(f"{variable}: {error}") from None
+    return values
 
 
 def _instance_secret(instance: Path) -> str:
