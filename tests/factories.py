@@ -20,8 +20,9 @@ from trace.catalog import services as catalog
 from trace.catalog.models import StationKind
 from trace.logistics import services as logistics
 from trace.logistics.models import Shipment, ShipmentEvent, ShipmentStatus
+from trace.production import scrapping
 from trace.production import services as production
-from trace.production.models import Item
+from trace.production.models import Item, Scrap
 from trace.quality import services as quality
 from trace.quality.models import Inspection, InspectionResult, ProcessRecord
 from trace.service import services as service
@@ -187,6 +188,20 @@ def make_repair(session: Session, item=None, **overrides) -> Repair:
     }
     [recorded] = service.record_repairs(session, PRINCIPAL, [data])
     return session.get(Repair, recorded.id)
+
+
+def make_scrap(session: Session, item=None, **overrides) -> Scrap:
+    """A unit scrapped an hour ago, recorded through the domain."""
+    item = item or make_item(session)
+    data = {
+        "event_id": uuid.uuid4(),
+        "item_code": item.code,
+        "occurred_at": dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+        "reason": "Housing cracked beyond rework",
+        **overrides,
+    }
+    [recorded] = scrapping.record_scraps(session, PRINCIPAL, [data])
+    return session.get(Scrap, recorded.id)
 
 
 def make_key(session: Session, role: str = "admin", **binding):

@@ -13,7 +13,7 @@ from trace.complaints.models import (
 )
 from trace.db import Base
 from trace.logistics.models import Shipment, ShipmentEvent, ShipmentItem, ShipmentStatus
-from trace.production.models import Batch, BatchStatus, Item, ItemComponent, ItemStatus
+from trace.production.models import Batch, BatchStatus, Item, ItemComponent, ItemStatus, Scrap
 from trace.quality.models import Inspection, InspectionResult, Measurement, ProcessRecord
 from trace.scans.models import Scan, Verdict
 from trace.service.models import PartDirection, Repair, RepairOutcome, RepairPart
@@ -47,6 +47,7 @@ __all__ = [
     "RepairPart",
     "Role",
     "Scan",
+    "Scrap",
     "Severity",
     "Shipment",
     "ShipmentEvent",

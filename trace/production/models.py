@@ -8,8 +8,9 @@ import enum
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from trace.catalog.models import Line, MaterialLot, Product
+from trace.catalog.models import Line, MaterialLot, Product, Station
 from trace.db import Base, str_enum, utcnow
+from trace.records import TraceRecord
 
 
 class BatchStatus(enum.Enum):
@@ -105,3 +106,24 @@ class ItemComponent(Base):
     # one of them undoes exactly its part of the genealogy.
     installed_by_repair_id: Mapped[int | None] = mapped_column(ForeignKey("repair.id"), index=True)
     removed_by_repair_id: Mapped[int | None] = mapped_column(ForeignKey("repair.id"), index=True)
+
+
+class Scrap(TraceRecord, Base):
+    """A unit taken out of existence: destroyed or written off, with the reason.
+
+    A unit is scrapped while a live scrap record says so; voiding the record gives it back
+    the status its other records give (trace.production.status).
+    """
+
+    __tablename__ = "scrap"
+    __table_args__ = (Index("ix_scrap_item_id_occurred_at", "item_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    # Where it was scrapped, if at a station of a line; service scraps units elsewhere.
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"))
+    occurred_at: Mapped[dt.datetime]
+    reason: Mapped[str] = mapped_column(String(500))
+
+    item: Mapped[Item] = relationship()
+    station: Mapped[Station | None] = relationship()

@@ -4,36 +4,37 @@ Records set a unit's status as they happen (a shipment ships it, a delivery deli
 open repair takes it in); when one is voided, corrected or closed, the status goes back to
 what the remaining records say, in this order of precedence:
 
+  scrapped   a live scrap record
   in_repair  a live repair without a completion time
   shipped    an open shipment carries it
   delivered  a live shipment delivered it
   failed     its latest live final inspection did not pass
   produced   otherwise
 
-A scrapped unit stays scrapped.
+Only voiding a scrap record gives a scrapped unit a status again (`unscrap=True`); every
+other change leaves a scrapped unit as it is, whatever set its status.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, case, exists, literal, select, update
+from sqlalchemy import ColumnElement, and_, case, exists, literal, select, update
 from sqlalchemy.orm import Session
 
 from trace.logistics.models import Shipment, ShipmentItem, ShipmentStatus
-from trace.production.models import Item, ItemStatus
+from trace.production.models import Item, ItemStatus, Scrap
 from trace.quality.models import Inspection, InspectionResult
 from trace.service.models import Repair
 
 ITEM = Item.__table__
 
 
-def derive_statuses(session: Session, where: ColumnElement[bool]) -> None:
-    """Set the status of every unscrapped item matching `where` from its live records."""
+def derive_statuses(session: Session, where: ColumnElement[bool], *, unscrap: bool = False) -> None:
+    """Set the status of every item matching `where` from its live records; scrapped items
+    only with `unscrap` (a scrap record was voided)."""
     session.flush()  # the records just changed count, and expire_all must not drop changes
-    statement = (
-        update(ITEM)
-        .where(where, ITEM.c.status != ItemStatus.scrapped)
-        .values(status=derived_status())
-    )
+    if not unscrap:
+        where = and_(where, ITEM.c.status != ItemStatus.scrapped)
+    statement = update(ITEM).where(where).values(status=derived_status())
     session.execute(statement)
     session.expire_all()  # loaded items must not keep a status the database no longer has
 
@@ -41,6 +42,7 @@ def derive_statuses(session: Session, where: ColumnElement[bool]) -> None:
 def derived_status():
     """The CASE expression giving an item's status from its records (see the module text)."""
     return case(
+        (_scrapped(), _status(ItemStatus.scrapped)),
         (open_repair(), _status(ItemStatus.in_repair)),
         (_in_open_shipment(), _status(ItemStatus.shipped)),
         (_delivered(), _status(ItemStatus.delivered)),
@@ -57,6 +59,10 @@ def open_repair():
 
 
 _NOT_PASSED = [InspectionResult.failed, InspectionResult.rework]
+
+
+def _scrapped():
+    return exists().where(Scrap.item_id == ITEM.c.id, Scrap.voided_at.is_(None))
 
 
 def _status(status: ItemStatus):

@@ -1,0 +1,269 @@
+"""Scrapping units: the status it sets, what it refuses, corrections, voiding, retries."""
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from tests import factories
+from trace import codes
+from trace.audit.models import AuditEntry
+from trace.auth.models import Role
+from trace.auth.services import Principal
+from trace.capture import BulkRejected
+from trace.errors import Conflict, Forbidden, Invalid
+from trace.logistics.models import ShipmentStatus
+from trace.production import scrapping
+from trace.production.models import Item, ItemStatus, Scrap
+from trace.production.status import ITEM, derive_statuses
+from trace.quality.models import InspectionResult
+from trace.service import services as service
+from trace.service.models import PartDirection, RepairOutcome
+
+LINE = Principal("key:line1", Role.line)
+OTHER_LINE = Principal("key:line2", Role.line)
+QUALITY = Principal("key:qe", Role.quality)
+NOW = dt.datetime.now(dt.UTC)
+
+
+def scrap(item, **overrides) -> dict:
+    data = {
+        "event_id": uuid.uuid4(),
+        "item_code": item.code,
+        "occurred_at": NOW - dt.timedelta(hours=1),
+        "reason": "Housing cracked beyond rework",
+    }
+    return {**data, **overrides}
+
+
+def record(session, item, principal=LINE, **overrides) -> Scrap:
+    [recorded] = scrapping.record_scraps(session, principal, [scrap(item, **overrides)])
+    return session.get(Scrap, recorded.id)
+
+
+def refused(session, *records, principal=LINE) -> BulkRejected:
+    with pytest.raises(BulkRejected) as error:
+        scrapping.record_scraps(session, principal, list(records))
+    return error.value
+
+
+def status(session, item) -> ItemStatus:
+    return session.get(Item, item.id).status
+
+
+def test_a_scrapped_unit_has_the_status_and_the_record_says_when_where_and_why(session):
+    station = factories.make_station(session)
+    item = factories.make_item(session)
+    record(session, item, station=station.code, reason="  Dropped off the conveyor  ")
+    assert status(session, item) is ItemStatus.scrapped
+    [row] = session.query(Scrap).all()
+    assert (row.item_id, row.station_id, row.reason) == (
+        item.id,
+        station.id,
+        "Dropped off the conveyor",
+    )
+    assert row.recorded_by == LINE.actor and row.occurred_at == NOW - dt.timedelta(hours=1)
+
+
+def test_a_failed_unit_and_a_delivered_one_may_be_scrapped(session):
+    failed = factories.make_item(session)
+    factories.make_inspection(session, failed, result=InspectionResult.failed, is_final=True)
+    assert status(session, failed) is ItemStatus.failed
+    delivered = factories.make_item(session, status=ItemStatus.delivered)
+    scrapping.record_scraps(session, LINE, [scrap(failed), scrap(delivered)])
+    assert status(session, failed) is status(session, delivered) is ItemStatus.scrapped
+
+
+def test_a_retry_changes_nothing_and_other_content_is_a_conflict(session):
+    item = factories.make_item(session)
+    data = scrap(item)
+    [first] = scrapping.record_scraps(session, LINE, [data])
+    audits = factories.count(session, AuditEntry)
+    [again] = scrapping.record_scraps(session, LINE, [dict(data)])
+    assert (again.id, again.created, first.created) == (first.id, False, True)
+    assert factories.count(session, AuditEntry) == audits
+    error = refused(session, {**data, "reason": "Something else"})
+    assert isinstance(error.errors[0], Conflict)
+    assert factories.count(session, Scrap) == 1
+
+
+@pytest.mark.parametrize(
+    ("status_now", "field_error"),
+    [
+        (ItemStatus.scrapped, "already scrapped"),
+        (ItemStatus.shipped, "in a shipment"),
+        (ItemStatus.in_repair, "in repair"),
+    ],
+)
+def test_units_that_cannot_be_scrapped_now_are_refused_with_the_reason(
+    session, status_now, field_error
+):
+    item = factories.make_item(session, status=status_now)
+    error = refused(session, scrap(item)).errors[0]
+    assert isinstance(error, Conflict)
+    assert error.fields == {"item_code": [field_error]}
+    assert status(session, item) is status_now
+    assert factories.count(session, Scrap) == 0
+
+
+def test_a_unit_in_an_open_shipment_is_refused(session):
+    item = factories.make_item(session)
+    factories.make_shipment(session, [item])
+    assert status(session, item) is ItemStatus.shipped
+    assert refused(session, scrap(item)).errors[0].fields == {"item_code": ["in a shipment"]}
+
+
+def test_a_part_installed_in_another_unit_is_refused_until_a_repair_removes_it(session):
+    unit, part = factories.make_item(session), factories.make_item(session)
+    installed = {
+        "direction": PartDirection.installed,
+        "part_number": "PUMP",
+        "item_code": part.code,
+    }
+    factories.make_repair(session, unit, parts=[installed])
+    error = refused(session, scrap(part)).errors[0]
+    assert error.fields == {"item_code": ["installed in another unit"]}
+    assert unit.code in error.message
+    removed = {**installed, "direction": PartDirection.removed}
+    factories.make_repair(session, unit, parts=[removed])
+    record(session, part)
+    assert status(session, part) is ItemStatus.scrapped
+
+
+def test_a_unit_scrapped_after_a_repair_found_it_not_repairable(session):
+    item = factories.make_item(session, status=ItemStatus.delivered)
+    technician = Principal("key:svc", Role.technician)
+    factories.make_repair(session, item, outcome=RepairOutcome.not_repairable)
+    record(session, item, principal=technician, reason="Not repairable: board burnt")
+    assert status(session, item) is ItemStatus.scrapped
+
+
+def test_a_scrapped_unit_cannot_be_shipped_or_repaired(session):
+    item = factories.make_item(session)
+    record(session, item)
+    with pytest.raises(BulkRejected):
+        factories.make_shipment(session, [item])
+    with pytest.raises(BulkRejected):
+        factories.make_repair(session, item)
+
+
+def test_the_same_unit_twice_in_one_post_is_refused_whole(session):
+    item, other = factories.make_item(session), factories.make_item(session)
+    error = refused(session, scrap(other), scrap(item), scrap(item))
+    assert list(error.errors) == [2]
+    assert error.errors[2].fields == {"item_code": ["twice in this post"]}
+    assert factories.count(session, Scrap) == 0
+    assert status(session, other) is ItemStatus.produced
+
+
+def test_unknown_and_malformed_codes_and_times_ahead_are_refused_by_index(session):
+    item = factories.make_item(session)
+    error = refused(
+        session,
+        scrap(item),
+        scrap(item, item_code=codes.new_code()),
+        scrap(item, item_code="not a code"),
+        scrap(factories.make_item(session), occurred_at=NOW + dt.timedelta(hours=1)),
+    )
+    assert sorted(error.errors) == [1, 2, 3]
+    assert error.errors[1].fields == {"item_code": ["unknown code"]}
+    assert isinstance(error.errors[2], Invalid)
+    assert "occurred_at" in error.errors[3].fields
+    assert status(session, item) is ItemStatus.produced
+
+
+def test_a_scrap_needs_a_reason(session):
+    item = factories.make_item(session)
+    error = refused(
+        session, scrap(item, reason="   "), scrap(item, event_id=uuid.uuid4(), reason=None)
+    )
+    assert [e.fields for e in error.errors.values()] == [{"reason": ["required"]}] * 2
+
+
+def test_a_bound_key_names_its_own_station(session):
+    line = factories.make_line(session)
+    own, other = factories.make_station(session, line), factories.make_station(session)
+    bound = Principal("key:st", Role.line, line.id, own.id)
+    item = factories.make_item(session)
+    assert refused(session, scrap(item), principal=bound).errors[0].fields == {
+        "station": ["required for this key"]
+    }
+    error = refused(session, scrap(item, station=other.code), principal=bound).errors[0]
+    assert isinstance(error, Forbidden)
+    record(session, item, principal=bound, station=own.code)
+    assert status(session, item) is ItemStatus.scrapped
+
+
+def test_voiding_gives_the_unit_back_the_status_its_records_give(session):
+    item = factories.make_item(session)
+    factories.make_inspection(session, item, result=InspectionResult.failed, is_final=True)
+    scrapped = record(session, item)
+    scrapping.void_scrap(session, LINE, scrapped, "Wrong unit taken off the line")
+    assert status(session, item) is ItemStatus.failed
+    assert scrapped.is_voided and scrapped.voided_by == LINE.actor
+    delivered = factories.make_item(session)
+    shipment = factories.make_shipment(session, [delivered])
+    factories.make_shipment_event(session, shipment, status=ShipmentStatus.delivered)
+    assert status(session, delivered) is ItemStatus.delivered
+    other = record(session, delivered)
+    scrapping.void_scrap(session, QUALITY, other, "Scanned the wrong label")
+    assert status(session, delivered) is ItemStatus.delivered
+
+
+def test_voiding_is_for_the_poster_or_quality_and_only_once(session):
+    scrapped = record(session, factories.make_item(session))
+    with pytest.raises(Forbidden):
+        scrapping.void_scrap(session, OTHER_LINE, scrapped, "not mine")
+    scrapping.void_scrap(session, QUALITY, scrapped, "duplicate")
+    with pytest.raises(Conflict):
+        scrapping.void_scrap(session, LINE, scrapped, "again")
+    with pytest.raises(Invalid):
+        scrapping.void_scrap(session, QUALITY, record(session, scrapped.item), "  ")
+
+
+def test_a_correction_replaces_a_scrap_of_the_same_unit_which_stays_scrapped(session):
+    item = factories.make_item(session)
+    first = record(session, item, reason="Cracked")
+    second = record(
+        session, item, replaces=first.id, void_reason="Wrong reason", reason="Dented beyond repair"
+    )
+    assert second.replaces_id == first.id and first.is_voided
+    assert status(session, item) is ItemStatus.scrapped
+    scrapping.void_scrap(session, LINE, second, "Not scrapped after all")
+    assert status(session, item) is ItemStatus.produced
+
+
+def test_a_correction_may_not_move_a_scrap_to_another_unit(session):
+    item, other = factories.make_item(session), factories.make_item(session)
+    first = record(session, item)
+    error = refused(session, scrap(other, replaces=first.id, void_reason="wrong unit"))
+    assert error.errors[0].fields == {"replaces": ["a scrap of another unit"]}
+    assert not session.get(Scrap, first.id).is_voided
+    assert status(session, other) is ItemStatus.produced
+
+
+def test_a_correction_of_a_voided_scrap_must_find_the_unit_scrappable(session):
+    item = factories.make_item(session)
+    first = record(session, item)
+    scrapping.void_scrap(session, LINE, first, "Not scrapped after all")
+    factories.make_shipment(session, [item])
+    error = refused(session, scrap(item, replaces=first.id)).errors[0]
+    assert error.fields == {"item_code": ["in a shipment"]}
+
+
+def test_later_status_changes_leave_a_scrapped_unit_scrapped(session):
+    item = factories.make_item(session)
+    repair = factories.make_repair(session, item)
+    record(session, item)
+    service.void_repair(session, Principal("key:qe", Role.quality), repair, "wrong unit")
+    factories.make_inspection(session, item, result=InspectionResult.passed, is_final=True)
+    assert status(session, item) is ItemStatus.scrapped
+
+
+def test_a_status_derived_from_the_records_counts_a_live_scrap_first(session):
+    item = factories.make_item(session)
+    shipment = factories.make_shipment(session, [item])
+    factories.make_shipment_event(session, shipment, status=ShipmentStatus.delivered)
+    record(session, item, principal=QUALITY)
+    derive_statuses(session, ITEM.c.id == item.id, unscrap=True)
+    assert status(session, item) is ItemStatus.scrapped
