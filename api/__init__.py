@@ -12,6 +12,7 @@ from api.views import (  # noqa: E402, F401  (registers the routes)
     meta,
     production,
     quality,
+    scrapping,
     serialization,
     service,
 )

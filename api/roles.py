@@ -18,3 +18,6 @@ SHIPMENTS_VOID = frozenset({Role.logistics, Role.quality})
 # Service technicians post repairs; quality may also void them.
 REPAIRS = frozenset({Role.technician})
 REPAIRS_VOID = frozenset({Role.technician, Role.quality})
+# Lines scrap failed units, technicians units they cannot repair, quality any unit;
+# voiding is for the poster or quality.
+SCRAPS = frozenset({Role.line, Role.technician, Role.quality})

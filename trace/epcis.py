@@ -13,7 +13,8 @@ What each kind of history event becomes:
 - shipments: shipping (in_transit); logged events departing, transporting, receiving
   (delivered: active) or returned; a confirmed delivery without a logged one: receiving;
 - repairs: repairing, disposition from the outcome; parts in the extension;
-- batch holds and recalls: holding, non_sellable_other or recalled (released: active).
+- batch holds and recalls: holding, non_sellable_other or recalled (released: active);
+- scrapping: ObjectEvent DELETE, destroying, destroyed; the reason in the extension.
 
 Complaints and corrective actions are not supply-chain events and stay out.
 
@@ -255,6 +256,7 @@ def _converters(subject: _Subject) -> dict:
         "delivery": lambda e: _object(subject, e, "receiving", "active", _shipment_link(ids, e)),
         "repair": lambda e: _repair(subject, e),
         "batch_status": lambda e: _batch_status(subject, e),
+        "scrapped": lambda e: _scrapping(subject, e),
     }
 
 
@@ -538,6 +540,14 @@ def _repair(subject: _Subject, event: Event) -> dict:
     )
     extra["_time"] = data["completed_at"] or data["received_at"]
     return _object(subject, event, "repairing", REPAIR_DISPOSITIONS[data["outcome"]], extra)
+
+
+def _scrapping(subject: _Subject, event: Event) -> dict:
+    station = event.data["station"]
+    extra = (_places(subject.ids, station) if station else {}) | _terms(
+        {"reason": event.data["reason"]}
+    )
+    return _object(subject, event, "destroying", "destroyed", extra, action="DELETE")
 
 
 def _batch_status(subject: _Subject, event: Event) -> dict | None:

@@ -3,9 +3,9 @@
 An item's story: how it was made (product, batch, line, material lots of the batch),
 its components and what it went into, inspections and process records (its own and its
 batch's), shipments that carried it (by itself or with its whole batch) and their events,
-repairs with their parts, its batch's holds and recalls, and complaints about it (the
-reference and workflow only: a complaint's contact details and text are personal data and
-never leave the complaints area).
+repairs with their parts, its batch's holds and recalls, its scrapping, and complaints
+about it (the reference and workflow only: a complaint's contact details and text are
+personal data and never leave the complaints area).
 
 Corrections stay visible: a voided record is in the story, marked, with who voided it
 and why; a replacement points at what it replaces, and the voided record at its
@@ -41,7 +41,7 @@ from trace.logistics.models import (
     ShipmentStatus,
     shipment_batch,
 )
-from trace.production.models import Batch, Item, ItemComponent, batch_material
+from trace.production.models import Batch, Item, ItemComponent, Scrap, batch_material
 from trace.quality.models import Inspection, Measurement, ProcessRecord
 from trace.service.models import Repair, RepairPart
 
@@ -66,6 +66,7 @@ KIND_ORDER = {
             "repair",
             "component_removed",
             "removed_from",
+            "scrapped",
         ]
     )
 }
@@ -162,6 +163,7 @@ def item_history(session: Session, item: Item) -> list[Event]:
     events += _item_shipments(session, ids)
     events += _repair_events(session, repairs, parts, related)
     events += _complaints(session, item.id)
+    events += _scraps(session, item.id)
     return sorted(events, key=_order)
 
 
@@ -819,6 +821,33 @@ def _complaints(session: Session, item_id: int) -> list[Event]:
             id=row.id,
         )
         for row in _run(session, _complaints_query(), {"item_id": item_id})
+    ]
+
+
+@cache
+def _scraps_query():
+    return (
+        select(*_record_columns(Scrap), Scrap.occurred_at, Scrap.reason, *_STATION_COLUMNS)
+        .outerjoin(Station, Station.id == Scrap.station_id)
+        .outerjoin(Line, Line.id == Station.line_id)
+        .where(Scrap.item_id == bindparam("item_id"))
+    )
+
+
+def _scraps(session: Session, item_id: int) -> list[Event]:
+    scraps = _run(session, _scraps_query(), {"item_id": item_id}).all()
+    links = _links(session, Scrap, scraps)
+    return [
+        _record_event(
+            "scrapped",
+            row.occurred_at,
+            "item",
+            "scrap",
+            row,
+            {"reason": row.reason, "station": _station(row) if row.station_code else None},
+            links,
+        )
+        for row in scraps
     ]
 
 

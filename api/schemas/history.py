@@ -42,7 +42,7 @@ class EventOut(Schema):
             "description": "produced, batch_opened, material_lot, component_installed, "
             "component_removed, installed_in, removed_from, inspection, process_record, "
             "batch_status, corrective_action, shipment, shipment_event, delivery, repair, "
-            "complaint"
+            "complaint, scrapped"
         }
     )
     time = fields.DateTime()

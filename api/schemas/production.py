@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from api.schemas.capture import RecordIn, TraceRecordOut
 from api.schemas.common import PageQuery
 from api.schemas.fields import MAX_ID, Code, Id, Pattern, StrictInt, Text, Time
 from trace.production.models import BatchStatus, ItemStatus
@@ -85,3 +86,26 @@ class ItemListOut(Schema):
 class ItemLookupQuery(Schema):
     sku = Code(64, required=True)
     serial = Text(64, required=True)
+
+
+class ScrapIn(RecordIn):
+    item_code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    station = Code(
+        32,
+        allow_none=True,
+        metadata={"description": "where it was scrapped; required of line and station keys"},
+    )
+    occurred_at = Time(required=True)
+    reason = Text(500, required=True)
+
+
+class ScrapOut(TraceRecordOut):
+    item_id = fields.Integer()
+    item_code = fields.String(attribute="item.code")
+    station = fields.Function(
+        lambda scrap: scrap.station.code if scrap.station else None,
+        allow_none=True,
+        metadata={"type": "string"},
+    )
+    occurred_at = fields.DateTime()
+    reason = fields.String()

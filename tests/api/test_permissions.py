@@ -74,6 +74,11 @@ MATRIX = [
     ("POST", "/api/v1/repairs/bulk", {"admin", "technician"}, 201),
     ("GET", "/api/v1/repairs/<int:repair_id>", EVERYONE, 200),
     ("POST", "/api/v1/repairs/<int:repair_id>/void", {"admin", "quality"}, 200),
+    # scrapping: lines, technicians and quality scrap; voiding is for the poster or quality
+    ("POST", "/api/v1/scraps", {"admin", "quality", "line", "technician"}, 201),
+    ("POST", "/api/v1/scraps/bulk", {"admin", "quality", "line", "technician"}, 201),
+    ("GET", "/api/v1/scraps/<int:scrap_id>", EVERYONE, 200),
+    ("POST", "/api/v1/scraps/<int:scrap_id>/void", {"admin", "quality"}, 200),
     # histories and their EPCIS exports: every staff role reads them
     ("GET", "/api/v1/items/<code>/history", EVERYONE, 200),
     ("GET", "/api/v1/batches/<int:batch_id>/history", EVERYONE, 200),
@@ -97,6 +102,7 @@ POSTERS_MAY_VOID = {
     "/api/v1/shipments/<int:shipment_id>/void": {"logistics"},
     "/api/v1/shipment-events/<int:shipment_event_id>/void": {"logistics"},
     "/api/v1/repairs/<int:repair_id>/void": {"technician"},
+    "/api/v1/scraps/<int:scrap_id>/void": {"line", "technician"},
 }
 EVENT_ID = "2f1c7a3e-1d7b-4c5e-9a61-0c8d2b7e4f10"
 
@@ -116,6 +122,7 @@ def world(session):
     shipment = factories.make_shipment(session, [factories.make_item(session, batch)])
     shipment_event = factories.make_shipment_event(session, shipment)
     repair = factories.make_repair(session, factories.make_item(session, batch))
+    scrap = factories.make_scrap(session, factories.make_item(session, batch))
     session.commit()
     return {
         "station": station.code,
@@ -125,6 +132,7 @@ def world(session):
         "shipment_id": shipment.id,
         "shipment_event_id": shipment_event.id,
         "repair_id": repair.id,
+        "scrap_id": scrap.id,
         "product_id": product.id,
         "line_id": line.id,
         "material_lot_id": lots[0].id,
@@ -161,6 +169,7 @@ def valid_body(rule: str, world: dict) -> dict | None:
         "parameter": "oven_temp",
         "value": 1.5,
     }
+    scrap = {**recorded, "item_code": world["code"], "reason": "Cracked housing"}
     bodies = {
         "/api/v1/products": {"sku": "PERM-SKU", "name": "Permission kettle"},
         "/api/v1/sites": {"code": "PERM-SITE", "name": "Permission site"},
@@ -206,6 +215,9 @@ def valid_body(rule: str, world: dict) -> dict | None:
         "/api/v1/repairs": repair_body(world),
         "/api/v1/repairs/bulk": {"records": [repair_body(world)]},
         "/api/v1/repairs/<int:repair_id>/void": {"reason": "wrong unit scanned"},
+        "/api/v1/scraps": scrap,
+        "/api/v1/scraps/bulk": {"records": [scrap]},
+        "/api/v1/scraps/<int:scrap_id>/void": {"reason": "scrapped the wrong unit"},
     }
     return bodies.get(rule)
 
