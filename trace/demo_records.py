@@ -1,10 +1,12 @@
 """The demo's production and after-sales records, written through the capture services.
 
 On lots the scan-page stories leave alone: KT2610A (kettles) gets final inspections with
-failures, reworks and two quarantined units, and a brazing-temperature log whose window
-went over the upper limit; HD2610A (hair dryers) gets its inspections, three shipments
-to consignees in Beijing, Guangzhou and Chengdu with tracking events, and two repairs,
-one with a replaced motor. Event ids are derived from names, so the records are stable.
+failures, reworks, a quarantined unit and one scrapped, and a brazing-temperature log
+whose window went over the upper limit; HD2610A (hair dryers) gets its inspections, three
+shipments to consignees in Beijing, Guangzhou and Chengdu with tracking events, and three
+repairs: one with a replaced motor, one finding no fault, and one unit beyond repair,
+scrapped by the service centre. Event ids are derived from names, so the records are
+stable.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from trace.auth.models import Role
 from trace.auth.services import Principal
 from trace.logistics import services as logistics
 from trace.logistics.models import ShipmentStatus
+from trace.production import scrapping
 from trace.production.models import Batch, Item
 from trace.quality import services as quality
 from trace.quality.models import InspectionResult
@@ -73,7 +76,8 @@ def load_records(session: Session) -> str:
     _dryer_inspections(session, dryers)
     shipped = _dryer_shipments(session, dryers)
     _dryer_repairs(session, dryers, shipped)
-    return "demo records loaded: inspections, an out-of-spec window, shipments, repairs"
+    _scraps(session, kettles, dryers, shipped)
+    return "demo records loaded: inspections, an out-of-spec window, shipments, repairs, scraps"
 
 
 def _lot(session: Session, lot_number: str) -> list[Item]:
@@ -108,7 +112,8 @@ def _final(name, item, station, result, when, defects=(), inspector="QC-0342"):
 
 
 def _kettle_inspections(session: Session, kettles: list[Item]) -> None:
-    """Units 5-9 fail hi-pot, go to rework and pass; units 10 and 11 stay quarantined."""
+    """Units 5-9 fail hi-pot, go to rework and pass; units 10 and 11 stay quarantined
+    (11 is scrapped later: _scraps)."""
     station, records = "NB-A1-HIPOT", []
     for n, kettle in enumerate(kettles[:60], start=1):
         first = _made(kettle) + 2 * HOUR
@@ -217,7 +222,8 @@ def _dryer_shipments(session: Session, dryers: list[Item]) -> dict[str, dt.datet
 
 
 def _dryer_repairs(session: Session, dryers: list[Item], delivered: dict) -> None:
-    """Two dryers of the Beijing delivery came back: a motor replaced, a fault not found."""
+    """Three dryers of the Beijing delivery came back: a motor replaced, a fault not found,
+    and one not repairable."""
     back = delivered["SH-HD2610A-01"] + 72 * HOUR
     service.record_repairs(
         session,
@@ -256,6 +262,41 @@ def _dryer_repairs(session: Session, dryers: list[Item], delivered: dict) -> Non
                 "diagnosis": "Filter blocked with lint; motor and heater within spec",
                 "action": "Cleaned the filter, showed the customer how",
                 "outcome": RepairOutcome.no_fault_found,
+            },
+            {
+                "event_id": event_id("hd-repair-water"),
+                "item_code": dryers[9].code,
+                "technician": "Zhou Lin",
+                "received_at": back + 8 * HOUR,
+                "completed_at": back + 30 * HOUR,
+                "symptom": "Dead after being dropped into a filled washbasin",
+                "diagnosis": "Water ingress: control board and heater corroded",
+                "action": "None; the customer was offered a trade-in",
+                "outcome": RepairOutcome.not_repairable,
+            },
+        ],
+    )
+
+
+def _scraps(session: Session, kettles: list[Item], dryers: list[Item], delivered: dict) -> None:
+    """Kettle 11 failed hi-pot and is not worth reworking; the drowned dryer is written off."""
+    back = delivered["SH-HD2610A-01"] + 72 * HOUR
+    scrapping.record_scraps(
+        session,
+        DEMO,
+        [
+            {
+                "event_id": event_id("kt-scrap-11"),
+                "item_code": kettles[10].code,
+                "station": "NB-A1-HIPOT",
+                "occurred_at": _made(kettles[10]) + 6 * HOUR,
+                "reason": "Element housing cracked at the seam; rework not economical",
+            },
+            {
+                "event_id": event_id("hd-scrap-water"),
+                "item_code": dryers[9].code,
+                "occurred_at": back + 31 * HOUR,
+                "reason": "Water damage beyond repair (repair found it not repairable)",
             },
         ],
     )

@@ -9,8 +9,9 @@ from trace.auth.models import ApiKey
 from trace.auth.services import authenticate_api_key
 from trace.catalog.models import Product
 from trace.demo import demo_urls
-from trace.production.models import Item
+from trace.production.models import Item, ItemStatus, Scrap
 from trace.scans.models import Scan
+from trace.service.models import Repair, RepairOutcome
 from web.app import create_app
 
 
@@ -84,6 +85,16 @@ def test_demo_load_runs_once(app, session, tmp_path):
     assert "already loaded" in second.output
     assert factories.count(session, Item) == items
     assert (app.extensions["trace"].config.instance_path / "demo-admin-key").exists()
+
+
+def test_the_demo_scraps_a_failed_kettle_and_a_dryer_beyond_repair(app, session):
+    assert run(app, "demo", "load").exit_code == 0
+    scraps = session.scalars(select(Scrap).order_by(Scrap.id)).all()
+    assert [scrap.item.status for scrap in scraps] == [ItemStatus.scrapped] * 2
+    kettle, dryer = (scrap.item for scrap in scraps)
+    assert kettle.batch.lot_number == "KT2610A" and scraps[0].station is not None
+    outcomes = session.scalars(select(Repair.outcome).where(Repair.item_id == dryer.id)).all()
+    assert outcomes == [RepairOutcome.not_repairable]
 
 
 def test_serialize_command_creates_items(app, session):
