@@ -88,7 +88,7 @@ def scan_main(view: dict, language: str, report_url: str, report_form: str) -> s
         _part_html(_parameters, h, view["process_parameters"]),
         _part_html(_shipping, h, view["shipments"]),
         _repairs(h, view["repairs"]),
-        _warranty(h, view["warranty"]),
+        _warranty(h, view),
         _report(h, view["verdict"], report_form),
     ]
     return "\n".join(parts)
@@ -115,12 +115,14 @@ def _banner(h: Html, view: dict, report_url: str) -> str:
         f"<span>{h.count('scans.count', scans['count'])}</span></p>"
     )
     if verdict == "suspicious":
-        reasons = "".join(f"<li>{h.t('suspicion.' + reason)}</li>" for reason in scans["reasons"])
+        reasons = "".join(f"<li>{_suspicion(h, view, reason)}</li>" for reason in scans["reasons"])
+        # A scrapped unit scanned as rarely as any other: its label need not be a copy.
+        lead = "text" if scans["reasons"] != ["scrapped"] else "scrapped"
         return (
             '<section class="banner suspicious" role="alert">\n'
             f'<p class="banner-kicker"><span class="icon" aria-hidden="true">!</span> '
             f"{h.m['verdict.suspicious']}</p>\n"
-            f'<h1 class="banner-title">{h.m["verdict.suspicious.text"]}</h1>\n'
+            f'<h1 class="banner-title">{h.m["verdict.suspicious." + lead]}</h1>\n'
             f'<ul class="reasons">{reasons}</ul>\n'
             f"<p>{h.m['verdict.suspicious.advice']}</p>\n{stats}\n</section>"
         )
@@ -130,6 +132,12 @@ def _banner(h: Html, view: dict, report_url: str) -> str:
         f"{h.m['verdict.genuine']}</p>\n"
         f'<p class="banner-text">{h.m["verdict.genuine.text"]}</p>\n{stats}\n</section>'
     )
+
+
+def _suspicion(h: Html, view: dict, reason: str) -> str:
+    if reason == "scrapped" and view.get("scrapped_on"):
+        return h.t("suspicion.scrapped_on", date=format_date(view["scrapped_on"], h.language))
+    return h.t("suspicion." + reason)
 
 
 def _recall_banner(h: Html, batch: dict, report_url: str) -> str:
@@ -328,7 +336,10 @@ def _repair(h: Html, r: dict) -> str:
 # --- warranty and the report form ---------------------------------------------------------
 
 
-def _warranty(h: Html, w: dict | None) -> str:
+def _warranty(h: Html, view: dict) -> str:
+    if view["status"] == "scrapped":
+        return _card(h, "warranty", f'<p class="warranty expired">{h.m["warranty.scrapped"]}</p>\n')
+    w = view["warranty"]
     return _card(h, "warranty", _warranty_body(h, w) if w else "", "warranty.none")
 
 

@@ -49,9 +49,17 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Scanned from many different devices or networks.",
         "被多台不同设备或网络查询。",
     ),
+    "verdict.suspicious.scrapped": (
+        "This item code is real, but its unit was scrapped: it should be in nobody's hands.",
+        "该追溯码真实存在，但对应产品已报废，不应在市面流通或被使用。",
+    ),
     "suspicion.scrapped": (
-        "This unit was recorded as scrapped at the factory.",
-        "该产品在工厂已登记报废。",
+        "This unit was recorded as scrapped.",
+        "该产品已登记报废。",
+    ),
+    "suspicion.scrapped_on": (
+        "This unit was recorded as scrapped on {date}.",
+        "该产品已于 {date} 登记报废。",
     ),
     "verdict.recalled": ("Recall", "召回"),
     "recall.lead": (
@@ -182,6 +190,10 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "自生产日期 {date} 起 {months} 个月（无签收记录）",
     ),
     "warranty.none": ("This product has no warranty.", "本产品无保修。"),
+    "warranty.scrapped": (
+        "This unit was scrapped: no warranty applies to it.",
+        "该产品已报废，不再享有保修。",
+    ),
     # reporting a problem
     "report.heading": ("Report a problem", "提交投诉"),
     "report.counterfeit.heading": ("Report a suspected counterfeit", "举报疑似假冒产品"),

@@ -118,6 +118,38 @@ def test_suspicious_page_shows_first_scan_and_count(client, session, kettle):
     assert "正品" not in text.split("产品")[0]  # the verdict is not "genuine"
 
 
+def test_a_scrapped_unit_says_so_and_when_not_that_its_label_was_copied(client, session, kettle):
+    scrapped = dt.datetime(2026, 11, 20, 18, 30, tzinfo=dt.UTC)  # the 21st in Shanghai
+    factories.make_scrap(session, kettle, occurred_at=scrapped, reason="Cracked; internal note")
+    session.commit()
+    text = visible_text(client.get(f"/s/{kettle.code}", headers=EN))
+    assert "Suspicious" in text
+    assert message("verdict.suspicious.scrapped", "en") in text
+    assert message("verdict.suspicious.text", "en") not in text
+    assert message("suspicion.scrapped_on", "en", date="21 Nov 2026") in text
+    assert message("warranty.scrapped", "en") in text and "Under warranty until" not in text
+    assert "internal note" not in text  # why it was scrapped stays inside the company
+    zh = visible_text(client.get(f"/s/{kettle.code}", headers=ZH))
+    assert message("suspicion.scrapped_on", "zh-CN", date="2026年11月21日") in zh
+    view = client.get(f"/s/{kettle.code}", headers=JSON).get_json()
+    assert (view["verdict"], view["scrapped_on"], view["status"]) == (
+        "suspicious",
+        "2026-11-21",
+        "scrapped",
+    )
+
+
+def test_a_scrapped_unit_scanned_everywhere_still_warns_of_a_copied_label(client, session, kettle):
+    factories.make_scrap(session, kettle)
+    times = [utcnow() - dt.timedelta(minutes=m) for m in range(10)]
+    records.scans(session, kettle, times, [f"{i:064x}" for i in range(10)])
+    session.commit()
+    text = visible_text(client.get(f"/s/{kettle.code}", headers=EN))
+    assert message("verdict.suspicious.text", "en") in text
+    assert message("suspicion.many_clients", "en") in text
+    assert "This unit was recorded as scrapped on" in text
+
+
 def test_recalled_page_has_the_banner_and_what_to_do(client, session, kettle):
     production.change_batch_status(
         session, "test", kettle.batch, BatchStatus.recalled, "Lid cracks"

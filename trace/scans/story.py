@@ -28,7 +28,7 @@ from trace.logistics.models import (
     ShipmentStatus,
     shipment_batch,
 )
-from trace.production.models import Batch, BatchStatus
+from trace.production.models import Batch, BatchStatus, ItemStatus, Scrap
 from trace.quality.models import Inspection, Measurement, ProcessRecord
 from trace.scans.queries import CompiledQuery, connection_of, utc
 from trace.scans.services import ScanCheck, ScannedItem
@@ -72,6 +72,7 @@ def item_story(
         "process_parameters": _process_parameters(connection, item),
         "shipments": shipments,
         "repairs": _repairs(connection, item),
+        "scrapped_on": _scrapped_on(connection, item, zone),
         "warranty": warranty(
             item.product["warranty_months"], item.produced_at, shipments, now, zone
         ),
@@ -414,6 +415,24 @@ def _repairs(connection: Connection, item: ScannedItem) -> list[dict]:
         if direction is not None:
             repair[f"parts_{direction}"].append(part)
     return list(repairs.values())
+
+
+# --- scrapping ---------------------------------------------------------------------------
+
+_SCRAPPED_AT = CompiledQuery(
+    select(Scrap.occurred_at)
+    .where(Scrap.item_id == bindparam("item_id"), Scrap.voided_at.is_(None))
+    .order_by(Scrap.occurred_at.desc())
+    .limit(1)
+)
+
+
+def _scrapped_on(connection: Connection, item: ScannedItem, zone: dt.tzinfo) -> dt.date | None:
+    """The day (in `zone`) the unit was scrapped, if it was; why stays inside the company."""
+    if item.status != ItemStatus.scrapped.value:
+        return None
+    rows = _SCRAPPED_AT.rows(connection, item_id=item.id)
+    return in_zone(utc(rows[0][0]), zone).date() if rows else None
 
 
 # --- warranty -----------------------------------------------------------------------------
