@@ -191,12 +191,12 @@ def make_repair(session: Session, item=None, **overrides) -> Repair:
 
 
 def make_scrap(session: Session, item=None, **overrides) -> Scrap:
-    """A unit scrapped an hour ago, recorded through the domain."""
+    """A unit scrapped now, recorded through the domain."""
     item = item or make_item(session)
     data = {
         "event_id": uuid.uuid4(),
         "item_code": item.code,
-        "occurred_at": dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+        "occurred_at": dt.datetime.now(dt.UTC),
         "reason": "Housing cracked beyond rework",
         **overrides,
     }

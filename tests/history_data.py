@@ -20,7 +20,7 @@ from trace.logistics.models import (
     shipment_batch,
 )
 from trace.production import services as production
-from trace.production.models import BatchStatus, ItemComponent
+from trace.production.models import BatchStatus, ItemComponent, ItemStatus, Scrap
 from trace.quality.models import InspectionResult
 from trace.records import void_record
 from trace.service.models import PartDirection, Repair, RepairOutcome, RepairPart
@@ -56,6 +56,7 @@ class Story:
     shipment_events: dict
     repair: object
     complaint: object
+    scraps: list
 
 
 def build_story(session: Session, gtin: bool = True) -> Story:
@@ -95,6 +96,7 @@ def build_story(session: Session, gtin: bool = True) -> Story:
         **CONTACT,
     )
     session.add(complaint)
+    scraps = _scraps(session, item, qc)
     session.flush()
     return Story(
         product,
@@ -108,6 +110,7 @@ def build_story(session: Session, gtin: bool = True) -> Story:
         shipment_events,
         repair,
         complaint,
+        scraps,
     )
 
 
@@ -313,3 +316,22 @@ def _repair(session, item, component) -> Repair:
     )
     session.flush()
     return repair
+
+
+def _scraps(session, item, station) -> list:
+    """The unit is scrapped at last: once with the wrong reason, then corrected."""
+    wrong = Scrap(item_id=item.id, occurred_at=at(25), reason="Cracked lid", **record_fields())
+    session.add(wrong)
+    session.flush()
+    void_record(session, "test", wrong, "the lid was fine")
+    right = Scrap(
+        item_id=item.id,
+        station_id=station.id,
+        occurred_at=at(25, 9),
+        reason="Heating element burnt out",
+        replaces_id=wrong.id,
+        **record_fields(),
+    )
+    session.add(right)
+    item.status = ItemStatus.scrapped
+    return [wrong, right]

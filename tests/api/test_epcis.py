@@ -178,7 +178,7 @@ def test_a_corrected_logistics_event_points_at_an_event_in_the_same_document(api
     document = _export(api("viewer"), f"/api/v1/items/{story.item.code}/epcis")
     declared = [e for e in document["epcisBody"]["eventList"] if "errorDeclaration" in e]
     ids = {e["eventID"] for e in document["epcisBody"]["eventList"]}
-    assert len(declared) == 2  # the process record and the logistics event
+    assert len(declared) == 3  # the process record, the logistics event and the scrap
     for event in declared:
         assert set(event["errorDeclaration"]["correctiveEventIDs"]) <= ids
 

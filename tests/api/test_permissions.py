@@ -169,7 +169,12 @@ def valid_body(rule: str, world: dict) -> dict | None:
         "parameter": "oven_temp",
         "value": 1.5,
     }
-    scrap = {**recorded, "item_code": world["code"], "reason": "Cracked housing"}
+    scrap = {
+        **recorded,
+        "item_code": world["code"],
+        "occurred_at": dt.datetime.now(dt.UTC).isoformat(),
+        "reason": "Cracked housing",
+    }
     bodies = {
         "/api/v1/products": {"sku": "PERM-SKU", "name": "Permission kettle"},
         "/api/v1/sites": {"code": "PERM-SITE", "name": "Permission site"},

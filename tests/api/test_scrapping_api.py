@@ -12,13 +12,16 @@ from trace import codes
 from trace.audit.models import AuditEntry
 from trace.production.models import Scrap
 
+PRODUCED = dt.datetime(2026, 10, 1, 8, tzinfo=dt.UTC)
+
 
 @pytest.fixture
 def world(session):
     product = factories.make_product(session, gtin=factories.valid_gtin())
     line = factories.make_line(session)
     station = factories.make_station(session, line)
-    unit = factories.make_item(session, factories.make_batch(session, product, line))
+    batch = factories.make_batch(session, product, line)
+    unit = factories.make_item(session, batch, produced_at=PRODUCED)
     session.commit()
     return {"unit": unit, "station": station, "line": line}
 
@@ -95,7 +98,7 @@ def test_a_scrapped_unit_is_refused_a_second_scrap_a_shipment_and_a_repair(api, 
 
 def test_bulk_is_all_or_nothing_and_names_each_bad_record(api, session, world):
     client = api("line")
-    others = [factories.make_item(session) for _ in range(2)]
+    others = [factories.make_item(session, produced_at=PRODUCED) for _ in range(2)]
     session.commit()
     records = [
         body(world),

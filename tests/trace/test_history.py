@@ -27,6 +27,7 @@ ITEM_KINDS = {
     "delivery",
     "repair",
     "complaint",
+    "scrapped",
 }
 
 
@@ -281,7 +282,7 @@ def test_a_batch_history_counts_the_units_its_shipments_carried(session, story):
 def test_a_batch_summary_counts_units_inspections_shipments_repairs_complaints(session, story):
     summary = history.batch_summary(session, story.batch)
     assert summary["items"] == 2
-    assert summary["items_by_status"] == {"produced": 2}
+    assert summary["items_by_status"] == {"produced": 1, "scrapped": 1}
     assert summary["first_produced_at"] == story.item.produced_at
     assert summary["item_inspections_by_result"] == {"fail": 1, "rework": 1, "pass": 1}
     assert (summary["shipments"], summary["repairs"], summary["complaints"]) == (2, 1, 1)

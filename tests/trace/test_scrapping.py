@@ -12,10 +12,12 @@ from trace.auth.models import Role
 from trace.auth.services import Principal
 from trace.capture import BulkRejected
 from trace.errors import Conflict, Forbidden, Invalid
+from trace.logistics import services as logistics
 from trace.logistics.models import ShipmentStatus
 from trace.production import scrapping
 from trace.production.models import Item, ItemStatus, Scrap
 from trace.production.status import ITEM, derive_statuses
+from trace.quality import services as quality
 from trace.quality.models import InspectionResult
 from trace.service import services as service
 from trace.service.models import PartDirection, RepairOutcome
@@ -30,7 +32,7 @@ def scrap(item, **overrides) -> dict:
     data = {
         "event_id": uuid.uuid4(),
         "item_code": item.code,
-        "occurred_at": NOW - dt.timedelta(hours=1),
+        "occurred_at": dt.datetime.now(dt.UTC),
         "reason": "Housing cracked beyond rework",
     }
     return {**data, **overrides}
@@ -62,7 +64,7 @@ def test_a_scrapped_unit_has_the_status_and_the_record_says_when_where_and_why(s
         station.id,
         "Dropped off the conveyor",
     )
-    assert row.recorded_by == LINE.actor and row.occurred_at == NOW - dt.timedelta(hours=1)
+    assert row.recorded_by == LINE.actor and row.occurred_at >= item.produced_at
 
 
 def test_a_failed_unit_and_a_delivered_one_may_be_scrapped(session):
@@ -251,13 +253,52 @@ def test_a_correction_of_a_voided_scrap_must_find_the_unit_scrappable(session):
     assert error.fields == {"item_code": ["in a shipment"]}
 
 
-def test_later_status_changes_leave_a_scrapped_unit_scrapped(session):
+def test_voiding_a_failed_final_inspection_leaves_a_scrapped_unit_scrapped(session):
     item = factories.make_item(session)
-    repair = factories.make_repair(session, item)
+    failed = factories.make_inspection(session, item, result=InspectionResult.failed, is_final=True)
     record(session, item)
-    service.void_repair(session, Principal("key:qe", Role.quality), repair, "wrong unit")
-    factories.make_inspection(session, item, result=InspectionResult.passed, is_final=True)
+    quality.void_inspection(session, QUALITY, failed, "wrong unit tested")
     assert status(session, item) is ItemStatus.scrapped
+
+
+def test_a_delivery_of_a_since_scrapped_unit_cannot_be_undone(session):
+    item = factories.make_item(session)
+    shipment = factories.make_shipment(session, [item])
+    delivered = factories.make_shipment_event(session, shipment, status=ShipmentStatus.delivered)
+    record(session, item)
+    with pytest.raises(Conflict) as error:
+        logistics.void_shipment_event(session, QUALITY, delivered, "not delivered after all")
+    assert error.value.fields == {"items": [f"{item.code} is scrapped"]}
+
+
+def test_a_repair_whose_removed_part_was_scrapped_since_cannot_be_undone(session):
+    unit, part = factories.make_item(session), factories.make_item(session)
+    installed = {
+        "direction": PartDirection.installed,
+        "part_number": "PUMP",
+        "item_code": part.code,
+    }
+    factories.make_repair(session, unit, parts=[installed])
+    removal = factories.make_repair(
+        session, unit, parts=[{**installed, "direction": PartDirection.removed}]
+    )
+    record(session, part)
+    with pytest.raises(Conflict) as error:
+        service.void_repair(session, QUALITY, removal, "wrong unit")
+    assert error.value.fields == {"repair": ["a removed part was scrapped since"]}
+    assert status(session, part) is ItemStatus.scrapped
+
+
+def test_a_unit_cannot_be_scrapped_before_it_was_made(session):
+    item = factories.make_item(session)
+    early = refused(session, scrap(item, occurred_at=item.produced_at - dt.timedelta(minutes=1)))
+    assert early.errors[0].fields == {"occurred_at": ["before produced_at"]}
+
+
+def test_a_correction_without_a_void_reason_names_that_field(session):
+    first = record(session, factories.make_item(session))
+    error = refused(session, scrap(first.item, replaces=first.id)).errors[0]
+    assert error.fields == {"void_reason": ["required"]}
 
 
 def test_a_status_derived_from_the_records_counts_a_live_scrap_first(session):

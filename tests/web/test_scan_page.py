@@ -120,6 +120,7 @@ def test_suspicious_page_shows_first_scan_and_count(client, session, kettle):
 
 def test_a_scrapped_unit_says_so_and_when_not_that_its_label_was_copied(client, session, kettle):
     scrapped = dt.datetime(2026, 11, 20, 18, 30, tzinfo=dt.UTC)  # the 21st in Shanghai
+    kettle.produced_at = records.T0  # made before it was scrapped
     factories.make_scrap(session, kettle, occurred_at=scrapped, reason="Cracked; internal note")
     session.commit()
     text = visible_text(client.get(f"/s/{kettle.code}", headers=EN))

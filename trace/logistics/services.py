@@ -59,6 +59,7 @@ IN_STOCK = (ItemStatus.produced, ItemStatus.failed)
 # Statuses a shipment moves an item between; repairs and scrapping are not its business.
 MOVABLE = (ItemStatus.produced, ItemStatus.failed, ItemStatus.shipped, ItemStatus.delivered)
 HELD = (BatchStatus.on_hold, BatchStatus.recalled)
+UNSHIPPABLE = (ItemStatus.in_repair, ItemStatus.scrapped)
 CLOSING = (ShipmentStatus.delivered, ShipmentStatus.returned)
 
 
@@ -218,7 +219,7 @@ def _why_not_shippable(stock: Stock, item: Item) -> str | None:
     if item.batch_id in stock.taken_batches:
         number = stock.taken_batches[item.batch_id]
         return f"item {item.code}'s batch is shipped whole by {number} of this post"
-    if item.status in (ItemStatus.in_repair, ItemStatus.scrapped):
+    if item.status in UNSHIPPABLE:
         return f"item {item.code} is {item.status.value}"
     return None
 
@@ -320,9 +321,24 @@ def _ship_whole_batches(session: Session, shipment_ids: list[int]) -> None:
 
 
 def _mark_shipped(session: Session, shipment_ids: list[int]) -> None:
+    """Ship the carried items, all of them or the post is a conflict: a unit scrapped or
+    taken in for repair meanwhile (PostgreSQL lets both posts read it free) must not
+    leave with it."""
     carried = select(SHIPMENT_ITEM.c.item_id).where(SHIPMENT_ITEM.c.shipment_id.in_(shipment_ids))
     session.flush()
-    session.execute(update(ITEM).where(ITEM.c.id.in_(carried)).values(status=ItemStatus.shipped))
+    session.execute(
+        update(ITEM)
+        .where(ITEM.c.id.in_(carried), ITEM.c.status.not_in(UNSHIPPABLE))
+        .values(status=ItemStatus.shipped)
+    )
+    taken = session.scalar(
+        select(ITEM.c.code).where(ITEM.c.id.in_(carried), ITEM.c.status.in_(UNSHIPPABLE)).limit(1)
+    )
+    if taken is not None:
+        raise Conflict(
+            f"item {taken} was scrapped or taken in for repair while this was posted",
+            {"item_codes": [f"{taken} changed meanwhile"]},
+        )
     session.expire_all()  # loaded items must not keep a status the database no longer has
 
 
@@ -487,7 +503,19 @@ def _sync_items(session: Session, shipment: Shipment) -> None:
 
 
 def _check_reopenable(session: Session, shipment: Shipment) -> None:
-    """An item that left with this shipment and is now in another open one blocks reopening."""
+    """An item that left with this shipment and is now in another open one, or was
+    scrapped since, blocks reopening."""
+    scrapped = session.scalar(
+        select(Item.code)
+        .join(ShipmentItem, ShipmentItem.item_id == Item.id)
+        .where(ShipmentItem.shipment_id == shipment.id, Item.status == ItemStatus.scrapped)
+        .limit(1)
+    )
+    if scrapped:
+        raise Conflict(
+            f"item {scrapped} was scrapped since; shipment {shipment.number} cannot reopen",
+            {"items": [f"{scrapped} is scrapped"]},
+        )
     other = aliased(ShipmentItem)
     query = (
         select(Item.code, Shipment.number)

@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trace.catalog.models import Line, MaterialLot, Product, Station
@@ -116,7 +125,18 @@ class Scrap(TraceRecord, Base):
     """
 
     __tablename__ = "scrap"
-    __table_args__ = (Index("ix_scrap_item_id_occurred_at", "item_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_scrap_item_id_occurred_at", "item_id", "occurred_at"),
+        # A unit has at most one live scrap: two clients scrapping it at once cannot both
+        # win, whatever the isolation level (the loser is retried and finds it scrapped).
+        Index(
+            "uq_scrap_live_item_id",
+            "item_id",
+            unique=True,
+            sqlite_where=text("voided_at IS NULL"),
+            postgresql_where=text("voided_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from trace.auth.services import Principal
 from trace.capture import (
@@ -41,19 +41,27 @@ _REFUSED = {
 }
 
 
+SCRAPPABLE = [status for status in ItemStatus if status not in _REFUSED]
+
+
 def record_scraps(
     session: Session, principal: Principal, records: Sequence[dict]
 ) -> list[Recorded]:
     """Scrap units (by code), all or nothing; retried posts change nothing."""
     in_this_post: set[int] = set()
+    hosts: dict[int, str] = {}
 
     def build_row(refs: References, data: dict, digest: str) -> dict:
-        return _scrap_row(refs, data, digest, in_this_post)
+        if not hosts:  # the units holding any of this post's items, in one query
+            hosts.update(_hosts(session, refs) or {0: ""})
+        return _scrap_row(refs, data, digest, in_this_post, hosts)
 
     return record_many(session, principal, Scrap, records, build_row, _after_scraps)
 
 
-def _scrap_row(refs: References, data: dict, digest: str, in_this_post: set[int]) -> dict:
+def _scrap_row(
+    refs: References, data: dict, digest: str, in_this_post: set[int], hosts: dict[int, str]
+) -> dict:
     item, _ = refs.subject(data)
     row = {
         "event_id": data["event_id"],
@@ -61,19 +69,28 @@ def _scrap_row(refs: References, data: dict, digest: str, in_this_post: set[int]
         "recorded_by": refs.principal.actor,
         "item_id": item.id,
         "station_id": _station_id(refs, data),
-        "occurred_at": check_time(data["occurred_at"]),
+        "occurred_at": _occurred_at(item, data),
         "reason": _reason(data),
     }
-    replaced = _replaced(refs, item, data)
+    replaced = _replaced(refs, item, data, hosts)
     if replaced is None:
-        _check_scrappable(refs.session, item)
+        _check_scrappable(item, hosts)
     if item.id in in_this_post:
         raise Conflict(
             f"item {item.code} is scrapped twice in this post",
             {"item_code": ["twice in this post"]},
         )
     in_this_post.add(item.id)
-    return row | {"replaces_id": replaced.id if replaced else None}
+    # A correction of a live scrap finds its unit scrapped already, and leaves it so.
+    kept = replaced is not None and item.status is ItemStatus.scrapped
+    return row | {"replaces_id": replaced.id if replaced else None, "_kept": kept}
+
+
+def _occurred_at(item: Item, data: dict):
+    occurred_at = check_time(data["occurred_at"])
+    if occurred_at < item.produced_at:
+        raise Invalid("scrapped before it was made", {"occurred_at": ["before produced_at"]})
+    return occurred_at
 
 
 def _reason(data: dict) -> str:
@@ -95,7 +112,7 @@ def _station_id(refs: References, data: dict) -> int | None:
     return None
 
 
-def _replaced(refs: References, item: Item, data: dict) -> Scrap | None:
+def _replaced(refs: References, item: Item, data: dict, hosts: dict[int, str]) -> Scrap | None:
     """The scrap this one corrects, if it is a correction; None when the unit is not kept
     scrapped by it (the replaced scrap was voided before), so it must be scrappable."""
     if data.get("replaces") is None:
@@ -110,34 +127,51 @@ def _replaced(refs: References, item: Item, data: dict) -> Scrap | None:
     old = replacing(refs.session, refs.principal, Scrap, data)
     if not was_live:
         refs.session.refresh(item)
-        _check_scrappable(refs.session, item)
+        _check_scrappable(item, hosts)
     return old
 
 
-def _check_scrappable(session: Session, item: Item) -> None:
+def _hosts(session: Session, refs: References) -> dict[int, str]:
+    """The code of the unit each of the post's items is installed in, if it is."""
+    ids = [found.id for found in refs.items.values() if isinstance(found, Item)]
+    host = aliased(Item)
+    query = (
+        select(ItemComponent.component_item_id, host.code)
+        .join(host, host.id == ItemComponent.item_id)
+        .where(ItemComponent.component_item_id.in_(ids), ItemComponent.removed_at.is_(None))
+    )
+    return dict(session.execute(query).all()) if ids else {}
+
+
+def _check_scrappable(item: Item, hosts: dict[int, str]) -> None:
     refused = _REFUSED.get(item.status)
     if refused is not None:
         message, field_error = refused
         raise Conflict(f"item {item.code} {message}", {"item_code": [field_error]})
-    host = session.scalar(
-        select(Item.code)
-        .join(ItemComponent, ItemComponent.item_id == Item.id)
-        .where(ItemComponent.component_item_id == item.id, ItemComponent.removed_at.is_(None))
-        .limit(1)
-    )
-    if host is not None:
+    if item.id in hosts:
         raise Conflict(
-            f"item {item.code} is installed in unit {host}: a repair removes it first",
+            f"item {item.code} is installed in unit {hosts[item.id]}: a repair removes it first",
             {"item_code": ["installed in another unit"]},
         )
 
 
 def _after_scraps(session: Session, rows: list[dict]) -> None:
-    item_ids = [row["item_id"] for row in rows]
-    session.execute(
-        update(ITEM).where(ITEM.c.id.in_(item_ids)).values(status=ItemStatus.scrapped),
+    item_ids = [row["item_id"] for row in rows if not row["_kept"]]
+    if not item_ids:
+        return
+    # Only from the statuses checked: a shipment or repair that took a unit meanwhile
+    # (PostgreSQL lets both read it free) makes this post a conflict, not a scrap of it.
+    changed = session.execute(
+        update(ITEM)
+        .where(ITEM.c.id.in_(item_ids), ITEM.c.status.in_(SCRAPPABLE))
+        .values(status=ItemStatus.scrapped),
         execution_options={"synchronize_session": False},
     )
+    if changed.rowcount != len(item_ids):
+        raise Conflict(
+            "a unit was shipped, taken in for repair or scrapped while this was posted",
+            {"item_code": ["changed meanwhile; post again"]},
+        )
     session.expire_all()  # loaded items must not keep a status the database no longer has
 
 

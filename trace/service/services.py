@@ -457,6 +457,16 @@ def _check_undoable(session: Session, repair: Repair) -> None:
             f"repair {later} removed a part this repair installed; void that repair first",
             {"repair": [f"repair {later} depends on it"]},
         )
+    scrapped = session.scalar(
+        select(Item.code)
+        .where(Item.id.in_(_removed_parts(repair)), Item.status == ItemStatus.scrapped)
+        .limit(1)
+    )
+    if scrapped is not None:
+        raise Conflict(
+            f"part {scrapped}, which this repair removed, was scrapped since; void that first",
+            {"repair": ["a removed part was scrapped since"]},
+        )
     back = _reinstalled_elsewhere(session, repair)
     if back is not None:
         raise Conflict(

@@ -1,0 +1,94 @@
+"""Scrapping racing other writes on one unit: exactly one wins, and the unit agrees with it.
+
+On SQLite writers take turns; on PostgreSQL (CI runs both) two transactions can read a
+unit as free at once, and only the database's own checks keep the promises.
+"""
+
+import datetime as dt
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from tests import factories
+from trace.logistics.models import ShipmentItem
+from trace.production.models import Item, ItemStatus, Scrap
+from web.app import create_app
+
+UNITS = 8
+
+
+@pytest.fixture
+def live(fresh_database_url, config):
+    app = create_app(config.with_overrides(database_url=fresh_database_url))
+    with app.extensions["trace"].sessionmaker() as session:
+        batch = factories.make_batch(session)
+        made = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        items = [factories.make_item(session, batch, produced_at=made) for _ in range(UNITS)]
+        keys = {role: factories.make_key(session, role)[1] for role in ("line", "logistics")}
+        world = {"codes": [i.code for i in items], "ids": [i.id for i in items], "keys": keys}
+        session.commit()
+    yield app, world
+    app.extensions["trace"].engine.dispose()
+
+
+def scrap(code: str) -> tuple[str, dict]:
+    now = dt.datetime.now(dt.UTC).isoformat()
+    body = {"event_id": str(uuid.uuid4()), "item_code": code, "occurred_at": now, "reason": "x"}
+    return "/api/v1/scraps", body
+
+
+def shipment(code: str) -> tuple[str, dict]:
+    return "/api/v1/shipments", {
+        "event_id": str(uuid.uuid4()),
+        "number": f"RACE-{uuid.uuid4().hex[:10]}",
+        "carrier": "SF Express",
+        "origin": "Ningbo plant",
+        "destination": "Shanghai DC",
+        "consignee": "East China Appliances Co.",
+        "shipped_at": dt.datetime.now(dt.UTC).isoformat(),
+        "item_codes": [code],
+    }
+
+
+def race(app, world, posts: list[tuple[str, str, dict]]) -> list[int]:
+    """Send the posts (role, path, body) at once, each from its own client; their statuses."""
+    start, answers = threading.Barrier(len(posts)), [None] * len(posts)
+
+    def client(index: int, role: str, path: str, body: dict) -> None:
+        start.wait()
+        headers = {"Authorization": f"Bearer {world['keys'][role]}"}
+        answers[index] = app.test_client().post(path, json=body, headers=headers).status_code
+
+    threads = [threading.Thread(target=client, args=(i, *post)) for i, post in enumerate(posts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_two_clients_scrapping_one_unit_at_once_scrap_it_once(live):
+    app, world = live
+    for code in world["codes"]:
+        answers = race(app, world, [("line", *scrap(code)), ("line", *scrap(code))])
+        assert sorted(answers) == [201, 409], code
+    with app.extensions["trace"].sessionmaker() as session:
+        live_scraps = session.scalars(select(Scrap.item_id).where(Scrap.voided_at.is_(None)))
+        assert sorted(live_scraps) == sorted(world["ids"])
+
+
+def test_a_unit_scrapped_and_shipped_at_once_ends_up_one_or_the_other(live):
+    app, world = live
+    for code in world["codes"]:
+        answers = race(app, world, [("line", *scrap(code)), ("logistics", *shipment(code))])
+        assert sorted(answers) == [201, 409], code
+    with app.extensions["trace"].sessionmaker() as session:
+        for item in session.scalars(select(Item).where(Item.id.in_(world["ids"]))):
+            scrapped = session.scalar(select(Scrap.id).where(Scrap.item_id == item.id))
+            shipped = session.scalar(
+                select(ShipmentItem.open).where(ShipmentItem.item_id == item.id)
+            )
+            assert (scrapped is None) == bool(shipped), item.code
+            assert item.status is (ItemStatus.shipped if shipped else ItemStatus.scrapped)
