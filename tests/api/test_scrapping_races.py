@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tests import factories
 from trace.logistics.models import ShipmentItem
 from trace.production.models import Item, ItemStatus, Scrap
+from trace.service.models import Repair
 from web.app import create_app
 
 UNITS = 8
@@ -26,7 +27,8 @@ def live(fresh_database_url, config):
         batch = factories.make_batch(session)
         made = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
         items = [factories.make_item(session, batch, produced_at=made) for _ in range(UNITS)]
-        keys = {role: factories.make_key(session, role)[1] for role in ("line", "logistics")}
+        roles = ("line", "logistics", "technician")
+        keys = {role: factories.make_key(session, role)[1] for role in roles}
         world = {"codes": [i.code for i in items], "ids": [i.id for i in items], "keys": keys}
         session.commit()
     yield app, world
@@ -49,6 +51,16 @@ def shipment(code: str) -> tuple[str, dict]:
         "consignee": "East China Appliances Co.",
         "shipped_at": dt.datetime.now(dt.UTC).isoformat(),
         "item_codes": [code],
+    }
+
+
+def repair(code: str) -> tuple[str, dict]:
+    return "/api/v1/repairs", {
+        "event_id": str(uuid.uuid4()),
+        "item_code": code,
+        "technician": "Li Wei",
+        "received_at": dt.datetime.now(dt.UTC).isoformat(),
+        "symptom": "Does not heat",
     }
 
 
@@ -92,3 +104,16 @@ def test_a_unit_scrapped_and_shipped_at_once_ends_up_one_or_the_other(live):
             )
             assert (scrapped is None) == bool(shipped), item.code
             assert item.status is (ItemStatus.shipped if shipped else ItemStatus.scrapped)
+
+
+def test_a_unit_scrapped_and_taken_in_for_repair_at_once_ends_up_one_or_the_other(live):
+    app, world = live
+    for code in world["codes"]:
+        answers = race(app, world, [("line", *scrap(code)), ("technician", *repair(code))])
+        assert sorted(answers) == [201, 409], code
+    with app.extensions["trace"].sessionmaker() as session:
+        for item in session.scalars(select(Item).where(Item.id.in_(world["ids"]))):
+            scrapped = session.scalar(select(Scrap.id).where(Scrap.item_id == item.id))
+            repaired = session.scalar(select(Repair.id).where(Repair.item_id == item.id))
+            assert (scrapped is None) != (repaired is None), item.code
+            assert item.status is (ItemStatus.in_repair if repaired else ItemStatus.scrapped)

@@ -364,10 +364,26 @@ def _after_repairs(session: Session, rows: list[dict]) -> None:
     if parts:
         session.execute(insert(RepairPart), [_part_values(row, part) for row, part in parts])
         _record_genealogy(session, parts)
-    _settle_items(session, list({row["item_id"] for row in rows}))
+    item_ids = list({row["item_id"] for row in rows})
+    _settle_items(session, item_ids)
+    _check_not_scrapped_meanwhile(session, item_ids)
     for row in rows:
         if row["_override"]:
             _audit_override(session, row)
+
+
+def _check_not_scrapped_meanwhile(session: Session, item_ids: list[int]) -> None:
+    # Each unit was checked as not scrapped, but on PostgreSQL a scrap committed since
+    # may have slipped in between (its own update then waits for ours, or ours skipped
+    # its unit): the repair must not stand on a scrapped unit.
+    scrapped = session.scalar(
+        select(Item.code).where(Item.id.in_(item_ids), Item.status == ItemStatus.scrapped).limit(1)
+    )
+    if scrapped is not None:
+        raise Conflict(
+            f"item {scrapped} was scrapped while this repair was posted",
+            {"item_code": ["scrapped"]},
+        )
 
 
 def _part_values(row: dict, part: dict) -> dict:
