@@ -49,6 +49,18 @@ def refused(session, *records, principal=LINE) -> BulkRejected:
     return error.value
 
 
+def part_installed(session) -> tuple:
+    """A unit, a tracked part a repair installed in it, and that part as the repair gave it."""
+    unit, part = factories.make_item(session), factories.make_item(session)
+    installed = {
+        "direction": PartDirection.installed,
+        "part_number": "PUMP",
+        "item_code": part.code,
+    }
+    factories.make_repair(session, unit, parts=[installed])
+    return unit, part, installed
+
+
 def status(session, item) -> ItemStatus:
     return session.get(Item, item.id).status
 
@@ -116,13 +128,7 @@ def test_a_unit_in_an_open_shipment_is_refused(session):
 
 
 def test_a_part_installed_in_another_unit_is_refused_until_a_repair_removes_it(session):
-    unit, part = factories.make_item(session), factories.make_item(session)
-    installed = {
-        "direction": PartDirection.installed,
-        "part_number": "PUMP",
-        "item_code": part.code,
-    }
-    factories.make_repair(session, unit, parts=[installed])
+    unit, part, installed = part_installed(session)
     error = refused(session, scrap(part)).errors[0]
     assert error.fields == {"item_code": ["installed in another unit"]}
     assert unit.code in error.message
@@ -272,13 +278,7 @@ def test_a_delivery_of_a_since_scrapped_unit_cannot_be_undone(session):
 
 
 def test_a_repair_whose_removed_part_was_scrapped_since_cannot_be_undone(session):
-    unit, part = factories.make_item(session), factories.make_item(session)
-    installed = {
-        "direction": PartDirection.installed,
-        "part_number": "PUMP",
-        "item_code": part.code,
-    }
-    factories.make_repair(session, unit, parts=[installed])
+    unit, part, installed = part_installed(session)
     removal = factories.make_repair(
         session, unit, parts=[{**installed, "direction": PartDirection.removed}]
     )
