@@ -1,4 +1,5 @@
-"""Scrapping racing other writes on one unit: exactly one wins, and the unit agrees with it.
+"""Writes racing for one unit (scrap, shipment, repair intake): exactly one wins, and the
+unit agrees with it.
 
 On SQLite writers take turns; on PostgreSQL (CI runs both) two transactions can read a
 unit as free at once, and only the database's own checks keep the promises.
@@ -117,3 +118,18 @@ def test_a_unit_scrapped_and_taken_in_for_repair_at_once_ends_up_one_or_the_othe
             repaired = session.scalar(select(Repair.id).where(Repair.item_id == item.id))
             assert (scrapped is None) != (repaired is None), item.code
             assert item.status is (ItemStatus.in_repair if repaired else ItemStatus.scrapped)
+
+
+def test_a_unit_shipped_and_taken_in_for_repair_at_once_ends_up_one_or_the_other(live):
+    app, world = live
+    for code in world["codes"]:
+        posts = [("logistics", *shipment(code)), ("technician", *repair(code))]
+        assert sorted(race(app, world, posts)) == [201, 409], code
+    with app.extensions["trace"].sessionmaker() as session:
+        for item in session.scalars(select(Item).where(Item.id.in_(world["ids"]))):
+            shipped = session.scalar(
+                select(ShipmentItem.open).where(ShipmentItem.item_id == item.id)
+            )
+            repaired = session.scalar(select(Repair.id).where(Repair.item_id == item.id))
+            assert bool(shipped) != (repaired is not None), item.code
+            assert item.status is (ItemStatus.shipped if shipped else ItemStatus.in_repair)

@@ -367,6 +367,7 @@ def _after_repairs(session: Session, rows: list[dict]) -> None:
     item_ids = list({row["item_id"] for row in rows})
     _settle_items(session, item_ids)
     _check_not_scrapped_meanwhile(session, item_ids)
+    _check_not_shipped_meanwhile(session, [r["item_id"] for r in rows if not r["completed_at"]])
     for row in rows:
         if row["_override"]:
             _audit_override(session, row)
@@ -383,6 +384,19 @@ def _check_not_scrapped_meanwhile(session: Session, item_ids: list[int]) -> None
         raise Conflict(
             f"item {scrapped} was scrapped while this repair was posted",
             {"item_code": ["scrapped"]},
+        )
+
+
+def _check_not_shipped_meanwhile(session: Session, taken_in: list[int]) -> None:
+    # The same race with a shipment: a unit taken in must not be on its way too (a
+    # shipment that commits second finds the unit in repair and refuses).
+    shipped = open_shipment_numbers(session, taken_in) if taken_in else {}
+    if shipped:
+        item_id, number = next(iter(shipped.items()))
+        code = session.scalar(select(Item.code).where(Item.id == item_id))
+        raise Conflict(
+            f"item {code} left in shipment {number} while this repair was posted",
+            {"item_code": [f"in open shipment {number}"]},
         )
 
 
