@@ -308,3 +308,30 @@ def test_a_status_derived_from_the_records_counts_a_live_scrap_first(session):
     record(session, item, principal=QUALITY)
     derive_statuses(session, ITEM.c.id == item.id, unscrap=True)
     assert status(session, item) is ItemStatus.scrapped
+
+
+def test_the_repair_that_found_a_unit_not_repairable_can_still_be_corrected(session):
+    item = factories.make_item(session)
+    technician = Principal("key:svc", Role.technician)
+    found = factories.make_repair(session, item, outcome=RepairOutcome.not_repairable)
+    record(session, item, principal=technician)
+    correction = {
+        "event_id": uuid.uuid4(),
+        "item_code": item.code,
+        "technician": "Li Wei",
+        "received_at": found.received_at,
+        "completed_at": found.completed_at,
+        "symptom": "Does not heat",
+        "diagnosis": "Board burnt (typo fixed)",
+        "outcome": RepairOutcome.not_repairable,
+        "replaces": found.id,
+        "void_reason": "typo in the diagnosis",
+    }
+    [fixed] = service.record_repairs(session, QUALITY, [correction])
+    assert fixed.created and session.get(type(found), found.id).is_voided
+    assert status(session, item) is ItemStatus.scrapped
+    reopened = {**correction, "event_id": uuid.uuid4(), "replaces": fixed.id, "completed_at": None}
+    reopened["outcome"] = None
+    with pytest.raises(BulkRejected) as error:
+        service.record_repairs(session, QUALITY, [reopened])
+    assert error.value.errors[0].fields == {"item_code": ["scrapped"]}

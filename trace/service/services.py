@@ -172,7 +172,7 @@ def _repair_row(known: Workshop, refs: References, data: dict, digest: str) -> d
     received_at, completed_at = _times(item, data)
     outcome = _outcome(data, completed_at)
     replaced_id = _replaced_repair(refs, known, data)
-    _check_intake(known, item, completed_at)
+    _check_intake(known, item, completed_at, correction=replaced_id is not None)
     warranty, reason, override = _warranty(known, item, data, received_at)
     parts = _parts(known, item, data.get("parts", []))
     return {
@@ -190,6 +190,7 @@ def _repair_row(known: Workshop, refs: References, data: dict, digest: str) -> d
         "under_warranty": warranty,
         "warranty_override_reason": reason,
         "replaces_id": replaced_id,
+        "_scrapped": item.status is ItemStatus.scrapped,  # a correction, checked above
         "_parts": parts,
         "_override": override,
     }
@@ -233,9 +234,12 @@ def _replaced_repair(refs: References, known: Workshop, data: dict) -> int | Non
     return old.id
 
 
-def _check_intake(known: Workshop, item: Item, completed_at: dt.datetime | None) -> None:
-    """A scrapped unit gets no repairs; an open repair needs the unit free to take in."""
-    if item.status is ItemStatus.scrapped:
+def _check_intake(
+    known: Workshop, item: Item, completed_at: dt.datetime | None, correction: bool = False
+) -> None:
+    """A scrapped unit gets no repairs, only corrections of completed ones (a repair that
+    found it not repairable, say); an open repair needs the unit free to take in."""
+    if item.status is ItemStatus.scrapped and not (correction and completed_at is not None):
         raise Conflict(f"item {item.code} is scrapped", {"item_code": ["scrapped"]})
     if completed_at is not None:
         return
@@ -366,7 +370,7 @@ def _after_repairs(session: Session, rows: list[dict]) -> None:
         _record_genealogy(session, parts)
     item_ids = list({row["item_id"] for row in rows})
     _settle_items(session, item_ids)
-    _check_not_scrapped_meanwhile(session, item_ids)
+    _check_not_scrapped_meanwhile(session, [r["item_id"] for r in rows if not r["_scrapped"]])
     _check_not_shipped_meanwhile(session, [r["item_id"] for r in rows if not r["completed_at"]])
     for row in rows:
         if row["_override"]:
