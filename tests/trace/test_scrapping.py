@@ -4,6 +4,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from sqlalchemy import select
 
 from tests import factories
 from trace import codes
@@ -20,7 +21,7 @@ from trace.production.status import ITEM, derive_statuses
 from trace.quality import services as quality
 from trace.quality.models import InspectionResult
 from trace.service import services as service
-from trace.service.models import PartDirection, RepairOutcome
+from trace.service.models import PartDirection, Repair, RepairOutcome
 
 LINE = Principal("key:line1", Role.line)
 OTHER_LINE = Principal("key:line2", Role.line)
@@ -335,3 +336,57 @@ def test_the_repair_that_found_a_unit_not_repairable_can_still_be_corrected(sess
     with pytest.raises(BulkRejected) as error:
         service.record_repairs(session, QUALITY, [reopened])
     assert error.value.errors[0].fields == {"item_code": ["scrapped"]}
+
+
+def _correction(repair, **changes) -> dict:
+    return {
+        "event_id": uuid.uuid4(),
+        "item_code": repair.item.code,
+        "technician": "Li Wei",
+        "received_at": repair.received_at,
+        "completed_at": repair.completed_at,
+        "symptom": "Does not heat",
+        "outcome": repair.outcome,
+        "replaces": repair.id,
+        "void_reason": "typo",
+        **changes,
+    }
+
+
+def _refused_repair(session, data) -> dict:
+    with pytest.raises(BulkRejected) as error:
+        service.record_repairs(session, QUALITY, [data])
+    return error.value.errors[0].fields
+
+
+def test_a_scrapped_unit_takes_no_repair_dressed_as_a_correction(session):
+    item, other = factories.make_item(session), factories.make_item(session)
+    elsewhere = factories.make_repair(session, other)
+    voided = factories.make_repair(session, item)
+    service.void_repair(session, QUALITY, voided, "wrong unit")
+    record(session, item)
+    # A correction of another unit's repair, or of one voided already, is a new repair.
+    for data in (
+        _correction(elsewhere, item_code=item.code),
+        _correction(voided, item_code=item.code),
+    ):
+        assert _refused_repair(session, data) == {"item_code": ["scrapped"]}
+    assert status(session, other) is ItemStatus.produced
+    assert not session.get(Repair, elsewhere.id).is_voided
+
+
+def test_a_correction_on_a_scrapped_unit_keeps_its_parts_as_they_were(session):
+    unit, part, installed = part_installed(session)
+    repair = session.scalars(select(Repair).where(Repair.item_id == unit.id)).one()
+    record(session, unit)
+    spare = factories.make_item(session)
+    other_part = {**installed, "item_code": spare.code}
+    assert _refused_repair(session, _correction(repair, parts=[other_part])) == {
+        "item_code": ["scrapped"]
+    }
+    assert _refused_repair(session, _correction(repair, parts=[])) == {"item_code": ["scrapped"]}
+    [fixed] = service.record_repairs(session, QUALITY, [_correction(repair, parts=[installed])])
+    assert fixed.created and status(session, unit) is ItemStatus.scrapped
+    assert refused(session, scrap(part)).errors[0].fields == {
+        "item_code": ["installed in another unit"]
+    }

@@ -26,6 +26,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from functools import partial
@@ -33,6 +34,7 @@ from functools import partial
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from trace import codes
 from trace.audit.services import record_audit
 from trace.auth.services import Principal
 from trace.capture import (
@@ -171,8 +173,11 @@ def _repair_row(known: Workshop, refs: References, data: dict, digest: str) -> d
     item, _ = refs.subject(data)
     received_at, completed_at = _times(item, data)
     outcome = _outcome(data, completed_at)
+    scrapped = item.status is ItemStatus.scrapped
+    if scrapped:
+        _check_scrapped_correction(refs.session, item, data, completed_at)
     replaced_id = _replaced_repair(refs, known, data)
-    _check_intake(known, item, completed_at, correction=replaced_id is not None)
+    _check_intake(known, item, completed_at, scrapped_correction=scrapped)
     warranty, reason, override = _warranty(known, item, data, received_at)
     parts = _parts(known, item, data.get("parts", []))
     return {
@@ -190,7 +195,7 @@ def _repair_row(known: Workshop, refs: References, data: dict, digest: str) -> d
         "under_warranty": warranty,
         "warranty_override_reason": reason,
         "replaces_id": replaced_id,
-        "_scrapped": item.status is ItemStatus.scrapped,  # a correction, checked above
+        "_scrapped": scrapped,  # a correction, checked above
         "_parts": parts,
         "_override": override,
     }
@@ -234,12 +239,54 @@ def _replaced_repair(refs: References, known: Workshop, data: dict) -> int | Non
     return old.id
 
 
-def _check_intake(
-    known: Workshop, item: Item, completed_at: dt.datetime | None, correction: bool = False
+def _check_scrapped_correction(
+    session: Session, item: Item, data: dict, completed_at: dt.datetime | None
 ) -> None:
-    """A scrapped unit gets no repairs, only corrections of completed ones (a repair that
-    found it not repairable, say); an open repair needs the unit free to take in."""
-    if item.status is ItemStatus.scrapped and not (correction and completed_at is not None):
+    """A scrapped unit gets no repairs, only corrections of what its completed repairs
+    say (a repair that found it not repairable, with a typo): a correction of a live,
+    completed repair of this unit, itself completed, with the very same parts."""
+    old = session.get(Repair, data["replaces"]) if data.get("replaces") is not None else None
+    if (
+        old is None
+        or old.item_id != item.id
+        or old.is_voided
+        or old.completed_at is None
+        or completed_at is None
+        or _part_keys(data.get("parts", [])) != _part_keys(old.parts)
+    ):
+        raise Conflict(
+            f"item {item.code} is scrapped: only the text of a completed repair of it can "
+            "be corrected",
+            {"item_code": ["scrapped"]},
+        )
+
+
+def _part_keys(parts) -> list[tuple]:
+    """Parts as comparable tuples, posted ones (dicts) and recorded ones (RepairPart): a
+    tracked part by its item's code (its serial is the item's), others by serial and lot."""
+    keys = []
+    for part in parts:
+        if isinstance(part, dict):
+            code = part.get("item_code") or None
+            with contextlib.suppress(codes.MalformedCode):  # then it matches no recorded part
+                code = codes.normalize_code(code) if code else None
+            found = (part["direction"], part["part_number"], part.get("serial"), part.get("lot"))
+        else:
+            code = part.component_item.code if part.component_item else None
+            found = (part.direction, part.part_number, part.serial, part.lot)
+        keys.append((*found[:2], code) if code else found)
+    return sorted(keys, key=repr)
+
+
+def _check_intake(
+    known: Workshop,
+    item: Item,
+    completed_at: dt.datetime | None,
+    scrapped_correction: bool = False,
+) -> None:
+    """A scrapped unit gets no repairs (but for the corrections _check_scrapped_correction
+    lets through); an open repair needs the unit free to take in."""
+    if item.status is ItemStatus.scrapped and not scrapped_correction:
         raise Conflict(f"item {item.code} is scrapped", {"item_code": ["scrapped"]})
     if completed_at is not None:
         return
