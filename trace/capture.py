@@ -514,11 +514,7 @@ def replacing(session: Session, principal: Principal, model, data: dict):
     if session.scalar(select(model.id).where(model.replaces_id == old.id)):
         raise Conflict("that record was already replaced", {"replaces": ["already replaced"]})
     if not old.is_voided:
-        try:
-            void_record(session, principal.actor, old, data.get("void_reason"))
-        except Invalid:  # void_record names its own argument; in a correction it is this
-            raise Invalid(
-                "a correction says why the record it replaces was wrong",
-                {"void_reason": ["required"]},
-            ) from None
+        void_record(
+            session, principal.actor, old, data.get("void_reason"), reason_field="void_reason"
+        )
     return old

@@ -41,12 +41,18 @@ class TraceRecord:
 
 
 def void_record(
-    session: Session, actor: str, record: TraceRecord, reason: str | None, replacement=None
+    session: Session,
+    actor: str,
+    record: TraceRecord,
+    reason: str | None,
+    replacement=None,
+    reason_field: str = "reason",
 ) -> TraceRecord:
     """Void `record` with a reason, optionally linking the record that replaces it; audited.
 
     Refuses to void twice: a voided record stays as it was voided, so the history of a
-    correction cannot be rewritten.
+    correction cannot be rewritten. A missing reason is named as the caller's
+    `reason_field` (a correction gives it as `void_reason`).
     """
     if record.is_voided:
         raise Conflict(
@@ -54,7 +60,7 @@ def void_record(
             {"reason": [record.void_reason]},
         )
     if not reason or not reason.strip():
-        raise Invalid("a reason is required to void a record", {"reason": ["required"]})
+        raise Invalid("a reason is required to void a record", {reason_field: ["required"]})
     record.voided_at = utcnow()
     record.voided_by = actor
     record.void_reason = reason.strip()
