@@ -26,7 +26,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from functools import partial
@@ -34,7 +33,6 @@ from functools import partial
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from trace import codes
 from trace.audit.services import record_audit
 from trace.auth.services import Principal
 from trace.capture import (
@@ -175,9 +173,9 @@ def _repair_row(known: Workshop, refs: References, data: dict, digest: str) -> d
     outcome = _outcome(data, completed_at)
     scrapped = item.status is ItemStatus.scrapped
     if scrapped:
-        _check_scrapped_correction(refs.session, item, data, completed_at)
+        _check_correctable_on_scrapped(known, item, data, completed_at)
     replaced_id = _replaced_repair(refs, known, data)
-    _check_intake(known, item, completed_at, scrapped_correction=scrapped)
+    _check_intake(known, item, completed_at)
     warranty, reason, override = _warranty(known, item, data, received_at)
     parts = _parts(known, item, data.get("parts", []))
     return {
@@ -195,7 +193,7 @@ def _repair_row(known: Workshop, refs: References, data: dict, digest: str) -> d
         "under_warranty": warranty,
         "warranty_override_reason": reason,
         "replaces_id": replaced_id,
-        "_scrapped": scrapped,  # a correction, checked above
+        "_scrapped": scrapped,  # a correction on a scrapped unit, checked above
         "_parts": parts,
         "_override": override,
     }
@@ -239,55 +237,56 @@ def _replaced_repair(refs: References, known: Workshop, data: dict) -> int | Non
     return old.id
 
 
-def _check_scrapped_correction(
-    session: Session, item: Item, data: dict, completed_at: dt.datetime | None
+# What tells one recorded part from another.
+PART_KEY = ("direction", "part_number", "serial", "lot", "component_item_id")
+
+
+def _check_correctable_on_scrapped(
+    known: Workshop, item: Item, data: dict, completed_at: dt.datetime | None
 ) -> None:
     """A scrapped unit gets no repairs, only corrections of what its completed repairs
     say (a repair that found it not repairable, with a typo): a correction of a live,
     completed repair of this unit, itself completed, with the very same parts."""
-    old = session.get(Repair, data["replaces"]) if data.get("replaces") is not None else None
+    old = known.session.get(Repair, data["replaces"]) if data.get("replaces") else None
     if (
         old is None
         or old.item_id != item.id
         or old.is_voided
         or old.completed_at is None
         or completed_at is None
-        or _part_keys(data.get("parts", [])) != _part_keys(old.parts)
+        or _posted_part_keys(known, data.get("parts", [])) != _recorded_part_keys(old)
     ):
-        raise Conflict(
-            f"item {item.code} is scrapped: only the text of a completed repair of it can "
-            "be corrected",
-            {"item_code": ["scrapped"]},
-        )
+        raise _scrapped_refusal(item)
 
 
-def _part_keys(parts) -> list[tuple]:
-    """Parts as comparable tuples, posted ones (dicts) and recorded ones (RepairPart): a
-    tracked part by its item's code (its serial is the item's), others by serial and lot."""
-    keys = []
-    for part in parts:
-        if isinstance(part, dict):
-            code = part.get("item_code") or None
-            with contextlib.suppress(codes.MalformedCode):  # then it matches no recorded part
-                code = codes.normalize_code(code) if code else None
-            found = (part["direction"], part["part_number"], part.get("serial"), part.get("lot"))
-        else:
-            code = part.component_item.code if part.component_item else None
-            found = (part.direction, part.part_number, part.serial, part.lot)
-        keys.append((*found[:2], code) if code else found)
-    return sorted(keys, key=repr)
+def _posted_part_keys(known: Workshop, parts: list[dict]) -> list[tuple] | None:
+    try:
+        return _part_keys(_part_row(known, part)[0] for part in parts)
+    except DomainError:  # a part that names no item matches no recorded one
+        return None
 
 
-def _check_intake(
-    known: Workshop,
-    item: Item,
-    completed_at: dt.datetime | None,
-    scrapped_correction: bool = False,
-) -> None:
-    """A scrapped unit gets no repairs (but for the corrections _check_scrapped_correction
-    lets through); an open repair needs the unit free to take in."""
-    if item.status is ItemStatus.scrapped and not scrapped_correction:
-        raise Conflict(f"item {item.code} is scrapped", {"item_code": ["scrapped"]})
+def _recorded_part_keys(repair: Repair) -> list[tuple]:
+    return _part_keys(
+        {column: getattr(part, column) for column in PART_KEY} for part in repair.parts
+    )
+
+
+def _part_keys(rows) -> list[tuple]:
+    """Part rows comparable as a whole, whatever their order."""
+    return sorted((tuple(row[column] for column in PART_KEY) for row in rows), key=repr)
+
+
+def _scrapped_refusal(item: Item) -> Conflict:
+    return Conflict(
+        f"item {item.code} is scrapped: only what a completed repair of it says can be corrected",
+        {"item_code": ["scrapped"]},
+    )
+
+
+def _check_intake(known: Workshop, item: Item, completed_at: dt.datetime | None) -> None:
+    """An open repair needs the unit free to take in (a scrapped one gets no repair at all:
+    _check_correctable_on_scrapped)."""
     if completed_at is not None:
         return
     if item.id in known.open_repairs:
@@ -347,27 +346,33 @@ def _parts_refused(errors: dict[str, DomainError]) -> DomainError:
 
 
 def _part(known: Workshop, item: Item, part: dict) -> dict:
-    tracked = known.part_item(part.get("item_code"))
-    serial = part.get("serial") or (tracked.serial if tracked else None)
-    if tracked and serial != tracked.serial:
+    row, tracked = _part_row(known, part)
+    if tracked and row["serial"] != tracked.serial:
         raise Invalid("serial and item differ", {"serial": [f"item's serial is {tracked.serial}"]})
-    if not (serial or part.get("lot")):
+    if not (row["serial"] or row["lot"]):
         raise Invalid(
             "a part needs a serial or a lot", {"serial": ["give serial, lot or item_code"]}
         )
-    row = {
-        "direction": part["direction"],
-        "part_number": part["part_number"],
-        "serial": serial,
-        "lot": part.get("lot"),
-        "component_item_id": tracked.id if tracked else None,
-        "_closes": None,
-    }
     if part["direction"] is PartDirection.installed:
         _check_installable(known, item, tracked)
     else:
         row["_closes"] = _matching_component(known, item, row)
     return row
+
+
+def _part_row(known: Workshop, part: dict) -> tuple[dict, Item | None]:
+    """A posted part as its row (a tracked part's serial is its item's unless given), and
+    the tracked item if it is one."""
+    tracked = known.part_item(part.get("item_code"))
+    row = {
+        "direction": part["direction"],
+        "part_number": part["part_number"],
+        "serial": part.get("serial") or (tracked.serial if tracked else None),
+        "lot": part.get("lot"),
+        "component_item_id": tracked.id if tracked else None,
+        "_closes": None,
+    }
+    return row, tracked
 
 
 def _check_installable(known: Workshop, item: Item, tracked: Item | None) -> None:
