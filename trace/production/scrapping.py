@@ -15,6 +15,7 @@ status its other records give (trace.production.status).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
@@ -39,8 +40,6 @@ _REFUSED = {
     ItemStatus.shipped: ("is in an open shipment: deliver or void it first", "in a shipment"),
     ItemStatus.in_repair: ("is in repair: complete the repair first", "in repair"),
 }
-
-
 SCRAPPABLE = [status for status in ItemStatus if status not in _REFUSED]
 
 
@@ -48,20 +47,25 @@ def record_scraps(
     session: Session, principal: Principal, records: Sequence[dict]
 ) -> list[Recorded]:
     """Scrap units (by code), all or nothing; retried posts change nothing."""
-    in_this_post: set[int] = set()
-    hosts: dict[int, str] = {}
-
-    def build_row(refs: References, data: dict, digest: str) -> dict:
-        if not hosts:  # the units holding any of this post's items, in one query
-            hosts.update(_hosts(session, refs) or {0: ""})
-        return _scrap_row(refs, data, digest, in_this_post, hosts)
-
+    build_row = partial(_scrap_row, post=_Post())
     return record_many(session, principal, Scrap, records, build_row, _after_scraps)
 
 
-def _scrap_row(
-    refs: References, data: dict, digest: str, in_this_post: set[int], hosts: dict[int, str]
-) -> dict:
+class _Post:
+    """What the checks of one post's records share: the units it scraps so far, and the
+    unit each of its items is installed in (one query, on first use)."""
+
+    def __init__(self):
+        self.units: set[int] = set()
+        self._hosts: dict[int, str] | None = None
+
+    def hosts(self, refs: References) -> dict[int, str]:
+        if self._hosts is None:
+            self._hosts = _hosts(refs)
+        return self._hosts
+
+
+def _scrap_row(refs: References, data: dict, digest: str, post: _Post) -> dict:
     item, _ = refs.subject(data)
     row = {
         "event_id": data["event_id"],
@@ -72,15 +76,15 @@ def _scrap_row(
         "occurred_at": _occurred_at(item, data),
         "reason": _reason(data),
     }
-    replaced = _replaced(refs, item, data, hosts)
+    replaced = _replaced(refs, item, data, post.hosts(refs))
     if replaced is None:
-        _check_scrappable(item, hosts)
-    if item.id in in_this_post:
+        _check_scrappable(item, post.hosts(refs))
+    if item.id in post.units:
         raise Conflict(
             f"item {item.code} is scrapped twice in this post",
             {"item_code": ["twice in this post"]},
         )
-    in_this_post.add(item.id)
+    post.units.add(item.id)
     # A correction of a live scrap finds its unit scrapped already, and leaves it so.
     kept = replaced is not None and item.status is ItemStatus.scrapped
     return row | {"replaces_id": replaced.id if replaced else None, "_kept": kept}
@@ -131,7 +135,7 @@ def _replaced(refs: References, item: Item, data: dict, hosts: dict[int, str]) -
     return old
 
 
-def _hosts(session: Session, refs: References) -> dict[int, str]:
+def _hosts(refs: References) -> dict[int, str]:
     """The code of the unit each of the post's items is installed in, if it is."""
     ids = [found.id for found in refs.items.values() if isinstance(found, Item)]
     host = aliased(Item)
@@ -140,7 +144,7 @@ def _hosts(session: Session, refs: References) -> dict[int, str]:
         .join(host, host.id == ItemComponent.item_id)
         .where(ItemComponent.component_item_id.in_(ids), ItemComponent.removed_at.is_(None))
     )
-    return dict(session.execute(query).all()) if ids else {}
+    return dict(refs.session.execute(query).all()) if ids else {}
 
 
 def _check_scrappable(item: Item, hosts: dict[int, str]) -> None:
