@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from trace.auth.services import Principal
 from trace.capture import (
@@ -31,6 +31,7 @@ from trace.capture import (
 )
 from trace.errors import Conflict, Forbidden, Invalid
 from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
+from trace.production.services import installed_parts
 from trace.production.status import ITEM, derive_statuses
 from trace.records import void_record
 
@@ -52,17 +53,17 @@ def record_scraps(
 
 
 class _Post:
-    """What the checks of one post's records share: the units it scraps so far, and the
-    unit each of its items is installed in (one query, on first use)."""
+    """What the checks of one post's records share: the units it scraps so far, and where
+    each of its items is installed (one query, on first use)."""
 
     def __init__(self):
         self.units: set[int] = set()
-        self._hosts: dict[int, str] | None = None
+        self._installed: dict[int, ItemComponent] | None = None
 
-    def hosts(self, refs: References) -> dict[int, str]:
-        if self._hosts is None:
-            self._hosts = _hosts(refs)
-        return self._hosts
+    def installed(self, refs: References) -> dict[int, ItemComponent]:
+        if self._installed is None:
+            self._installed = _installed(refs)
+        return self._installed
 
 
 def _scrap_row(refs: References, data: dict, digest: str, post: _Post) -> dict:
@@ -76,9 +77,9 @@ def _scrap_row(refs: References, data: dict, digest: str, post: _Post) -> dict:
         "occurred_at": _occurred_at(item, data),
         "reason": _reason(data),
     }
-    replaced = _replaced(refs, item, data, post.hosts(refs))
+    replaced = _replaced(refs, item, data, post.installed(refs))
     if replaced is None:
-        _check_scrappable(item, post.hosts(refs))
+        _check_scrappable(refs.session, item, post.installed(refs))
     if item.id in post.units:
         raise Conflict(
             f"item {item.code} is scrapped twice in this post",
@@ -116,7 +117,9 @@ def _station_id(refs: References, data: dict) -> int | None:
     return None
 
 
-def _replaced(refs: References, item: Item, data: dict, hosts: dict[int, str]) -> Scrap | None:
+def _replaced(
+    refs: References, item: Item, data: dict, installed: dict[int, ItemComponent]
+) -> Scrap | None:
     """The scrap this one corrects, if it is a correction; None when the unit is not kept
     scrapped by it (the replaced scrap was voided before), so it must be scrappable."""
     if data.get("replaces") is None:
@@ -131,30 +134,25 @@ def _replaced(refs: References, item: Item, data: dict, hosts: dict[int, str]) -
     old = replacing(refs.session, refs.principal, Scrap, data)
     if not was_live:
         refs.session.refresh(item)
-        _check_scrappable(item, hosts)
+        _check_scrappable(refs.session, item, installed)
     return old
 
 
-def _hosts(refs: References) -> dict[int, str]:
-    """The code of the unit each of the post's items is installed in, if it is."""
+def _installed(refs: References) -> dict[int, ItemComponent]:
+    """Where each of the post's items is installed now, if anywhere."""
     ids = [found.id for found in refs.items.values() if isinstance(found, Item)]
-    host = aliased(Item)
-    query = (
-        select(ItemComponent.component_item_id, host.code)
-        .join(host, host.id == ItemComponent.item_id)
-        .where(ItemComponent.component_item_id.in_(ids), ItemComponent.removed_at.is_(None))
-    )
-    return dict(refs.session.execute(query).all()) if ids else {}
+    return installed_parts(refs.session, ids) if ids else {}
 
 
-def _check_scrappable(item: Item, hosts: dict[int, str]) -> None:
+def _check_scrappable(session: Session, item: Item, installed: dict[int, ItemComponent]) -> None:
     refused = _REFUSED.get(item.status)
     if refused is not None:
         message, field_error = refused
         raise Conflict(f"item {item.code} {message}", {"item_code": [field_error]})
-    if item.id in hosts:
+    if item.id in installed:
+        host = session.get(Item, installed[item.id].item_id)
         raise Conflict(
-            f"item {item.code} is installed in unit {hosts[item.id]}: a repair removes it first",
+            f"item {item.code} is installed in unit {host.code}: a repair removes it first",
             {"item_code": ["installed in another unit"]},
         )
 

@@ -13,7 +13,7 @@ from trace.catalog.models import Line, MaterialLot, Product
 from trace.db import get_existing
 from trace.errors import Conflict, Invalid, NotFound
 from trace.pagination import Page, paginate
-from trace.production.models import Batch, BatchStatus, Item, batch_material
+from trace.production.models import Batch, BatchStatus, Item, ItemComponent, batch_material
 
 # Where a batch may go from each status. A recall is final; everything else can be held.
 TRANSITIONS: dict[BatchStatus, frozenset[BatchStatus]] = {
@@ -197,3 +197,12 @@ def list_items(
     session: Session, batch: Batch, *, after: int | None = None, limit: int = 100
 ) -> Page:
     return paginate(session, select(Item).where(Item.batch_id == batch.id), Item.id, after, limit)
+
+
+def installed_parts(session: Session, part_ids: list[int]) -> dict[int, ItemComponent]:
+    """Where each tracked part is installed now, if anywhere: its component link by the
+    part's item id."""
+    query = select(ItemComponent).where(
+        ItemComponent.component_item_id.in_(part_ids), ItemComponent.removed_at.is_(None)
+    )
+    return {component.component_item_id: component for component in session.scalars(query)}

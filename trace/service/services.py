@@ -48,6 +48,7 @@ from trace.errors import Conflict, DomainError, Invalid
 from trace.logistics.models import Shipment, ShipmentItem, ShipmentStatus
 from trace.logistics.services import open_shipment_numbers
 from trace.production.models import Item, ItemComponent, ItemStatus
+from trace.production.services import installed_parts
 from trace.production.status import ITEM, derive_statuses, open_repair
 from trace.records import void_record
 from trace.service.models import PartDirection, Repair, RepairOutcome, RepairPart
@@ -91,7 +92,7 @@ class Workshop:
         self.first_delivery = _first_deliveries(self.session, self.unit_ids)
         self.open_repairs = _open_repairs(self.session, self.unit_ids)
         self.open_shipment = open_shipment_numbers(self.session, self.unit_ids)
-        self.installed = _installed_parts(self.session, self.part_ids)
+        self.installed = installed_parts(self.session, self.part_ids)
         self.components = _components_of(self.session, self.unit_ids)
 
     def part_item(self, code: str | None) -> Item | None:
@@ -145,14 +146,6 @@ def _open_repairs(session: Session, item_ids: list[int]) -> dict[int, Repair]:
         Repair.item_id.in_(item_ids), Repair.completed_at.is_(None), Repair.voided_at.is_(None)
     )
     return {repair.item_id: repair for repair in session.scalars(query)}
-
-
-def _installed_parts(session: Session, part_ids: list[int]) -> dict[int, ItemComponent]:
-    """Where each tracked part is installed now, if anywhere."""
-    query = select(ItemComponent).where(
-        ItemComponent.component_item_id.in_(part_ids), ItemComponent.removed_at.is_(None)
-    )
-    return {component.component_item_id: component for component in session.scalars(query)}
 
 
 def _components_of(session: Session, unit_ids: list[int]) -> dict[int, list[ItemComponent]]:
