@@ -50,8 +50,32 @@ class Recorded(NamedTuple):
 
 
 def payload_digest(payload: dict) -> str:
-    """The fingerprint that tells a harmless retry from a clash on the same event id."""
-    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+    """The fingerprint that tells a harmless retry from a clash on the same event id.
+
+    A retry may spell the same record another way (a client built later writes `null`
+    where the first post left a field out, or gives a time in another zone): the
+    fingerprint is of the content, with no nulls and every time in UTC.
+    """
+    return _sha256(_content(payload))
+
+
+def _content(value):
+    if type(value) is dict:
+        return {key: _content(part) for key, part in value.items() if part is not None}
+    if type(value) is list:
+        return [_content(part) for part in value]
+    if type(value) is dt.datetime:
+        return value.astimezone(dt.UTC)
+    return value
+
+
+def _legacy_digest(payload: dict) -> str:
+    """The fingerprint as records stored before 2026-12-05 have it: nulls and zones kept."""
+    return _sha256(payload)
+
+
+def _sha256(data) -> str:
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
 
 
 def check_time(value: dt.datetime, field: str = "occurred_at") -> dt.datetime:
@@ -324,7 +348,7 @@ def record_many(
             if previous is None:
                 new_rows[event_id] = build_row(refs, data, digest)
             else:
-                _check_replay(previous, digest)
+                _check_replay(previous, digest, data)
         except DomainError as error:
             errors[index] = error
     if errors:
@@ -333,10 +357,10 @@ def record_many(
     return [_result(earlier, new_rows, data["event_id"]) for data in records]
 
 
-def _check_replay(previous, digest: str) -> None:
+def _check_replay(previous, digest: str, data: dict) -> None:
     """A retry (an earlier record, or one earlier in this post) must say the same."""
     known_digest = getattr(previous, "payload_hash", None) or previous["payload_hash"]
-    if known_digest != digest:
+    if known_digest != digest and known_digest != _legacy_digest(data):
         raise Conflict(
             "this event id was already used for a different record",
             {"event_id": ["already used with other content"]},

@@ -2,6 +2,7 @@
 
 import contextlib
 import datetime as dt
+import hashlib
 import uuid
 
 import pytest
@@ -9,17 +10,20 @@ from sqlalchemy import event, select
 
 from tests import factories
 from trace import codes
+from trace.audit.services import canonical_json
 from trace.auth.models import Role
 from trace.auth.services import Principal
 from trace.capture import (
     LOOKUP_CHUNK,
+    BulkRejected,
     References,
     insert_records,
     lookup_each_one,
     lookup_rows,
+    payload_digest,
 )
 from trace.catalog.models import Station
-from trace.errors import NotFound
+from trace.errors import Conflict, NotFound
 from trace.quality import services as quality
 from trace.quality.models import Inspection, InspectionResult
 
@@ -207,3 +211,28 @@ def test_a_bulk_post_with_repeats_and_retries(session):
     assert [r.created for r in results] == [False, True, True]
     assert results[0].id == first[0].id and results[1].id == results[2].id
     assert results[1].row["recorded_at"].tzinfo is not None
+
+
+def test_records_fingerprinted_before_nulls_were_dropped_still_take_their_retries(session):
+    item, station = factories.make_item(session), factories.make_station(session)
+    inspector = factories.make_inspector(session)
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    data = {
+        "event_id": uuid.uuid4(),
+        "item_code": item.code,
+        "station": station.code,
+        "inspector": inspector.badge,
+        "occurred_at": T0.astimezone(shanghai),
+        "result": InspectionResult.passed,
+        "notes": None,
+    }
+    [first] = quality.record_inspections(session, LINE, [data])
+    stored = session.get(Inspection, first.id)
+    assert stored.payload_hash == payload_digest({**data, "occurred_at": T0})
+    # As a record posted before the change was fingerprinted: null and zone kept.
+    stored.payload_hash = hashlib.sha256(canonical_json(data).encode()).hexdigest()
+    [again] = quality.record_inspections(session, LINE, [dict(data)])
+    assert (again.id, again.created) == (first.id, False)
+    with pytest.raises(BulkRejected) as refused:
+        quality.record_inspections(session, LINE, [{**data, "notes": "other"}])
+    assert isinstance(refused.value.errors[0], Conflict)
