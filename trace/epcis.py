@@ -544,8 +544,9 @@ def _repair(subject: _Subject, event: Event) -> dict:
 
 def _scrapping(subject: _Subject, event: Event) -> dict:
     station = event.data["station"]
+    inside = event.data.get("inside")
     extra = (_places(subject.ids, station) if station else {}) | _terms(
-        {"reason": event.data["reason"]}
+        {"reason": event.data["reason"], "scrappedInside": inside and inside["item_code"]}
     )
     return _object(subject, event, "destroying", "destroyed", extra, action="DELETE")
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from sqlalchemy import and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from trace.audit.models import AuditEntry
 from trace.catalog.models import Inspector, Line, MaterialLot, Product, Station
@@ -298,6 +298,7 @@ def _components_query():
         ItemComponent.lot,
         ItemComponent.installed_at,
         ItemComponent.removed_at,
+        ItemComponent.removed_by_scrap_id,
     ).where(
         or_(
             ItemComponent.item_id == bindparam("item_id"),
@@ -347,6 +348,8 @@ def _component_events(item_id: int, components, related: dict) -> list[Event]:
             data["parent"] = related.get(component.item_id)
         events.append(Event(installed, component.installed_at, "item", data, id=component.id))
         if component.removed_at is not None:
+            if component.removed_by_scrap_id is not None:  # taken out of a unit scrapped
+                data = {**data, "salvaged_by_scrap_id": component.removed_by_scrap_id}
             events.append(Event(removed, component.removed_at, "item", data, id=component.id))
     return events
 
@@ -826,10 +829,20 @@ def _complaints(session: Session, item_id: int) -> list[Event]:
 
 @cache
 def _scraps_query():
+    host_scrap, host = aliased(Scrap), aliased(Item)
     return (
-        select(*_record_columns(Scrap), Scrap.occurred_at, Scrap.reason, *_STATION_COLUMNS)
+        select(
+            *_record_columns(Scrap),
+            Scrap.occurred_at,
+            Scrap.reason,
+            Scrap.inside_scrap_id,
+            host.code.label("inside_code"),
+            *_STATION_COLUMNS,
+        )
         .outerjoin(Station, Station.id == Scrap.station_id)
         .outerjoin(Line, Line.id == Station.line_id)
+        .outerjoin(host_scrap, host_scrap.id == Scrap.inside_scrap_id)
+        .outerjoin(host, host.id == host_scrap.item_id)
         .where(Scrap.item_id == bindparam("item_id"))
     )
 
@@ -844,7 +857,16 @@ def _scraps(session: Session, item_id: int) -> list[Event]:
             "item",
             "scrap",
             row,
-            {"reason": row.reason, "station": _station(row) if row.station_code else None},
+            {
+                "reason": row.reason,
+                "station": _station(row) if row.station_code else None,
+                # A part that went with the unit it was inside: that unit, and its scrap.
+                "inside": (
+                    {"item_code": row.inside_code, "scrap_id": row.inside_scrap_id}
+                    if row.inside_scrap_id is not None
+                    else None
+                ),
+            },
             links,
         )
         for row in scraps

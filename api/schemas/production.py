@@ -6,6 +6,7 @@ from api.schemas.capture import RecordIn, TraceRecordOut
 from api.schemas.common import PageQuery
 from api.schemas.fields import MAX_ID, Code, Id, Pattern, StrictInt, Text, Time
 from trace.production.models import BatchStatus, ItemStatus
+from trace.production.scrapping import MAX_SALVAGED
 
 # Lot numbers go into GS1 AI 10 and into serials: keep them to the serial-safe set.
 LOT_NUMBER = Pattern(r"^[A-Za-z0-9._-]{1,20}$", error="1 to 20 of A-Z a-z 0-9 . _ -")
@@ -97,6 +98,20 @@ class ScrapIn(RecordIn):
     )
     occurred_at = Time(required=True)
     reason = Text(500, required=True)
+    salvaged = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        load_default=list,
+        validate=validate.Length(max=MAX_SALVAGED),
+        metadata={
+            "description": "codes of tracked parts inside the unit taken out to be used "
+            "again; every other tracked part inside is scrapped with the unit"
+        },
+    )
+
+
+class ScrapPartOut(Schema):
+    scrap_id = fields.Integer(attribute="id")
+    item_code = fields.String(attribute="item.code")
 
 
 class ScrapOut(TraceRecordOut):
@@ -109,3 +124,19 @@ class ScrapOut(TraceRecordOut):
     )
     occurred_at = fields.DateTime()
     reason = fields.String()
+    inside_scrap_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "set when the part went with the unit it was inside"},
+    )
+    parts_scrapped = fields.List(
+        fields.Nested(ScrapPartOut),
+        metadata={"description": "tracked parts that went with the unit, each its own scrap"},
+    )
+    salvaged = fields.Function(
+        lambda scrap: [link.component.code for link in scrap.salvaged],
+        metadata={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "codes of the parts taken out to be used again",
+        },
+    )

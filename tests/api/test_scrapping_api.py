@@ -11,6 +11,7 @@ from tests.api.test_epcis import assert_valid, validator  # noqa: F401  (a fixtu
 from trace import codes
 from trace.audit.models import AuditEntry
 from trace.production.models import Scrap
+from trace.service.models import PartDirection
 
 PRODUCED = dt.datetime(2026, 10, 1, 8, tzinfo=dt.UTC)
 
@@ -231,3 +232,96 @@ def test_unknown_scraps_are_404(api):
     assert api("viewer").get("/api/v1/scraps/999999").status_code == 404
     response = api("quality").post("/api/v1/scraps/999999/void", json={"reason": "x"})
     assert response.status_code == 404
+
+
+@pytest.fixture
+def assembled(session, world):
+    """The unit with two tracked parts a repair installed: a pump and a heater."""
+    pump, heater = (factories.make_item(session, produced_at=PRODUCED) for _ in range(2))
+    parts = [
+        {"direction": "installed", "part_number": "P", "item_code": item.code}
+        for item in (pump, heater)
+    ]
+    factories.make_repair(
+        session,
+        world["unit"],
+        parts=[{**part, "direction": PartDirection.installed} for part in parts],
+        received_at=PRODUCED,
+        completed_at=PRODUCED,
+    )
+    session.commit()
+    return {"pump": pump, "heater": heater}
+
+
+def test_parts_inside_go_with_the_unit_or_are_salvaged_and_the_stories_say_so(
+    api,
+    world,
+    assembled,
+    validator,  # noqa: F811
+):
+    client, pump, heater = api("line"), assembled["pump"], assembled["heater"]
+    response = client.post("/api/v1/scraps", json=body(world, salvaged=[heater.code]))
+    assert response.status_code == 201, response.json
+    scrap = response.json
+    assert scrap["salvaged"] == [heater.code] and scrap["inside_scrap_id"] is None
+    [part_scrap] = scrap["parts_scrapped"]
+    assert part_scrap["item_code"] == pump.code
+    shown = client.get(f"/api/v1/scraps/{part_scrap['scrap_id']}").json
+    assert (shown["inside_scrap_id"], shown["reason"]) == (scrap["id"], scrap["reason"])
+    assert client.get(f"/api/v1/scraps/{scrap['id']}").json == scrap
+    assert client.get(f"/api/v1/items/{pump.code}").json["status"] == "scrapped"
+    assert client.get(f"/api/v1/items/{heater.code}").json["status"] == "produced"
+    story = client.get(f"/api/v1/items/{pump.code}/history").json["events"]
+    [gone] = [e for e in story if e["kind"] == "scrapped"]
+    assert gone["data"]["inside"] == {"item_code": world["unit"].code, "scrap_id": scrap["id"]}
+    story = client.get(f"/api/v1/items/{heater.code}/history").json["events"]
+    [out] = [e for e in story if e["kind"] == "removed_from"]
+    assert out["data"]["salvaged_by_scrap_id"] == scrap["id"]
+    document = json.loads(client.get(f"/api/v1/items/{pump.code}/epcis").get_data(as_text=True))
+    assert_valid(validator, document)
+    [destroyed] = [e for e in document["epcisBody"]["eventList"] if e.get("action") == "DELETE"]
+    assert destroyed["trace:scrappedInside"] == world["unit"].code
+
+
+def test_a_part_scrap_is_voided_only_with_its_unit_and_voiding_that_frees_it(
+    api, session, world, assembled
+):
+    client, pump = api("line"), assembled["pump"]
+    scrap = client.post("/api/v1/scraps", json=body(world)).json
+    part_scrap = scrap["parts_scrapped"][0]["scrap_id"]
+    before = counts(session)
+    response = client.post(f"/api/v1/scraps/{part_scrap}/void", json={"reason": "mistake"})
+    assert response.status_code == 409
+    assert response.json["error"]["fields"] == {"scrap_id": [f"part of scrap {scrap['id']}"]}
+    assert counts(session) == before
+    response = client.post(f"/api/v1/scraps/{scrap['id']}/void", json={"reason": "mistake"})
+    assert response.status_code == 200
+    assert client.get(f"/api/v1/items/{pump.code}").json["status"] == "produced"
+    assert client.get(f"/api/v1/scraps/{part_scrap}").json["voided_at"] is not None
+
+
+@pytest.mark.parametrize(
+    ("salvaged", "status"),
+    [(["UNKNOWN-CODE-0000"], 422), ("not a list", 422), ([""], 422), (["x" * 65], 422)],
+)
+def test_bad_salvaged_codes_are_refused_and_write_nothing(
+    api, session, world, assembled, salvaged, status
+):
+    client = api("line")
+    before = counts(session)
+    response = client.post("/api/v1/scraps", json=body(world, salvaged=salvaged))
+    assert response.status_code == status, response.json
+    assert "salvaged" in response.json["error"]["fields"]
+    assert counts(session) == before
+    assert item_status(api("viewer"), world) == "produced"
+
+
+def test_a_part_not_inside_the_unit_cannot_be_salvaged(api, session, world, assembled):
+    loose = factories.make_item(session)
+    session.commit()
+    client = api("line")
+    before = counts(session)
+    response = client.post("/api/v1/scraps", json=body(world, salvaged=[loose.code]))
+    assert response.status_code == 409
+    assert response.json["error"]["fields"] == {"salvaged": [f"{loose.code}: not inside this unit"]}
+    assert counts(session) == before

@@ -16,7 +16,7 @@ from trace.errors import Conflict, Forbidden, Invalid
 from trace.logistics import services as logistics
 from trace.logistics.models import ShipmentStatus
 from trace.production import scrapping
-from trace.production.models import Item, ItemStatus, Scrap
+from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
 from trace.production.status import ITEM, derive_statuses
 from trace.quality import services as quality
 from trace.quality.models import InspectionResult
@@ -387,6 +387,185 @@ def test_a_correction_on_a_scrapped_unit_keeps_its_parts_as_they_were(session):
     assert _refused_repair(session, _correction(repair, parts=[])) == {"item_code": ["scrapped"]}
     [fixed] = service.record_repairs(session, QUALITY, [_correction(repair, parts=[installed])])
     assert fixed.created and status(session, unit) is ItemStatus.scrapped
-    assert refused(session, scrap(part)).errors[0].fields == {
-        "item_code": ["installed in another unit"]
+    # The part that went with the unit is still inside it, and still scrapped with it.
+    assert status(session, part) is ItemStatus.scrapped
+    assert inside(session, unit) == [part.id]
+    assert refused(session, scrap(part)).errors[0].fields == {"item_code": ["already scrapped"]}
+
+
+# --- the tracked parts inside a scrapped unit ---------------------------------------------------
+
+
+def inside(session, unit) -> list[int]:
+    """The tracked parts inside `unit` now, by item id."""
+    links = select(ItemComponent.component_item_id).where(
+        ItemComponent.item_id == unit.id, ItemComponent.removed_at.is_(None)
+    )
+    return sorted(session.scalars(links))
+
+
+def live_scrap(session, item) -> Scrap | None:
+    query = select(Scrap).where(Scrap.item_id == item.id, Scrap.voided_at.is_(None))
+    return session.scalars(query).one_or_none()
+
+
+def installed_in(session, unit, part) -> dict:
+    part_row = {"direction": PartDirection.installed, "part_number": "P", "item_code": part.code}
+    factories.make_repair(session, unit, parts=[part_row])
+    return part_row
+
+
+def test_tracked_parts_left_inside_go_with_the_unit_down_the_tree(session):
+    unit, pump, motor, heater = (factories.make_item(session) for _ in range(4))
+    installed_in(session, pump, motor)  # the motor is inside the pump
+    installed_in(session, unit, pump)
+    installed_in(session, unit, heater)
+    unit_scrap = record(session, unit, reason="Flood damage")
+    assert {status(session, i) for i in (unit, pump, motor, heater)} == {ItemStatus.scrapped}
+    pump_scrap, motor_scrap = live_scrap(session, pump), live_scrap(session, motor)
+    assert (
+        pump_scrap.inside_scrap_id == unit_scrap.id == live_scrap(session, heater).inside_scrap_id
+    )
+    assert motor_scrap.inside_scrap_id == pump_scrap.id
+    assert (pump_scrap.reason, pump_scrap.occurred_at) == ("Flood damage", unit_scrap.occurred_at)
+    assert pump_scrap.recorded_by == LINE.actor
+    # The genealogy stays as it was: the parts are still inside, scrapped there.
+    assert inside(session, unit) == sorted([pump.id, heater.id])
+    assert [p.item_id for p in unit_scrap.parts_scrapped] == sorted([pump.id, heater.id])
+
+
+def test_a_retried_scrap_scraps_no_part_twice(session):
+    unit, pump = factories.make_item(session), factories.make_item(session)
+    installed_in(session, unit, pump)
+    data = scrap(unit)
+    scrapping.record_scraps(session, LINE, [data])
+    before = factories.count(session, Scrap), factories.count(session, AuditEntry)
+    [again] = scrapping.record_scraps(session, LINE, [dict(data)])
+    assert not again.created
+    assert (factories.count(session, Scrap), factories.count(session, AuditEntry)) == before
+
+
+def test_salvaged_parts_come_out_and_keep_their_status(session):
+    unit, pump, heater = (factories.make_item(session) for _ in range(3))
+    installed_in(session, unit, pump)
+    installed_in(session, unit, heater)
+    unit_scrap = record(session, unit, salvaged=[pump.code.lower()])  # as a reader typed it
+    assert status(session, pump) is ItemStatus.produced and live_scrap(session, pump) is None
+    assert status(session, heater) is ItemStatus.scrapped
+    assert inside(session, unit) == [heater.id]
+    [link] = unit_scrap.salvaged
+    assert (link.component_item_id, link.removed_by_scrap_id) == (pump.id, unit_scrap.id)
+    assert link.removed_at == unit_scrap.occurred_at
+    # Free again: a repair may put the salvaged pump into another unit.
+    other = factories.make_item(session)
+    installed_in(session, other, pump)
+    assert inside(session, other) == [pump.id]
+
+
+def test_only_a_part_inside_the_unit_can_be_salvaged_and_once(session):
+    unit, pump, elsewhere, loose = (factories.make_item(session) for _ in range(4))
+    installed_in(session, unit, pump)
+    installed_in(session, factories.make_item(session), elsewhere)
+    for salvaged, error in [
+        ([elsewhere.code], {"salvaged": [f"{elsewhere.code}: not inside this unit"]}),
+        ([loose.code], {"salvaged": [f"{loose.code}: not inside this unit"]}),
+        ([pump.code, pump.code], {"salvaged": [f"{pump.code}: named twice"]}),
+        (["NOT-A-CODE"], {"salvaged": ["NOT-A-CODE: A code has 17 characters; this one has 8."]}),
+    ]:
+        before = factories.count(session, Scrap)
+        assert refused(session, scrap(unit, salvaged=salvaged)).errors[0].fields == error
+        assert factories.count(session, Scrap) == before
+        assert status(session, unit) is status(session, pump) is ItemStatus.produced
+        assert inside(session, unit) == [pump.id]
+
+
+def test_a_part_that_went_with_a_unit_is_voided_and_corrected_only_with_it(session):
+    unit, pump = factories.make_item(session), factories.make_item(session)
+    installed_in(session, unit, pump)
+    unit_scrap = record(session, unit)
+    pump_scrap = live_scrap(session, pump)
+    with pytest.raises(Conflict) as error:
+        scrapping.void_scrap(session, QUALITY, pump_scrap, "wrong")
+    assert error.value.fields == {"scrap_id": [f"part of scrap {unit_scrap.id}"]}
+    correction = scrap(pump, replaces=pump_scrap.id, void_reason="wrong")
+    assert refused(session, correction, principal=QUALITY).errors[0].fields == {
+        "replaces": [f"part of scrap {unit_scrap.id}"]
     }
+    assert live_scrap(session, pump) == pump_scrap
+
+
+def test_voiding_the_unit_scrap_frees_its_parts_and_puts_salvaged_ones_back(session):
+    unit, pump, motor, heater = (factories.make_item(session) for _ in range(4))
+    installed_in(session, pump, motor)
+    installed_in(session, unit, pump)
+    installed_in(session, unit, heater)
+    unit_scrap = record(session, unit, salvaged=[heater.code])
+    scrapping.void_scrap(session, QUALITY, unit_scrap, "scrapped the wrong unit")
+    assert {status(session, i) for i in (unit, pump, motor, heater)} == {ItemStatus.produced}
+    assert inside(session, unit) == sorted([pump.id, heater.id])
+    assert inside(session, pump) == [motor.id]
+    voided = session.scalars(select(Scrap).where(Scrap.inside_scrap_id.is_not(None))).all()
+    assert len(voided) == 2 and all(s.is_voided for s in voided)
+    assert {s.void_reason for s in voided} == {
+        f"with scrap {unit_scrap.id}: scrapped the wrong unit"
+    }
+    # Scrapped again later: the parts go with it again.
+    record(session, unit)
+    assert status(session, motor) is ItemStatus.scrapped
+
+
+def test_a_salvaged_part_used_since_keeps_its_scrap_from_being_undone(session):
+    unit, pump = factories.make_item(session), factories.make_item(session)
+    installed_in(session, unit, pump)
+    unit_scrap = record(session, unit, salvaged=[pump.code])
+    installed_in(session, factories.make_item(session), pump)
+    with pytest.raises(Conflict) as error:
+        scrapping.void_scrap(session, QUALITY, unit_scrap, "oops")
+    assert error.value.fields == {"scrap_id": [f"salvaged part {pump.code}: inside another unit"]}
+    correction = scrap(unit, replaces=unit_scrap.id, void_reason="oops")
+    assert refused(session, correction, principal=QUALITY).errors[0].fields == {
+        "replaces": [f"salvaged part {pump.code}: inside another unit"]
+    }
+    assert not session.get(Scrap, unit_scrap.id).is_voided
+    assert status(session, unit) is ItemStatus.scrapped
+
+
+def test_a_correction_may_change_what_was_salvaged(session):
+    unit, pump, heater = (factories.make_item(session) for _ in range(3))
+    installed_in(session, unit, pump)
+    installed_in(session, unit, heater)
+    first = record(session, unit, salvaged=[pump.code])
+    correction = scrap(
+        unit, replaces=first.id, void_reason="it was the heater", salvaged=[heater.code]
+    )
+    [fixed] = scrapping.record_scraps(session, QUALITY, [correction])
+    assert status(session, unit) is status(session, pump) is ItemStatus.scrapped
+    assert status(session, heater) is ItemStatus.produced
+    assert inside(session, unit) == [pump.id]
+    assert live_scrap(session, pump).inside_scrap_id == fixed.id
+
+
+def test_a_part_in_repair_of_its_own_keeps_its_unit_from_being_scrapped(session):
+    unit, pump = factories.make_item(session), factories.make_item(session)
+    installed_in(session, unit, pump)
+    session.get(Item, pump.id).status = ItemStatus.in_repair  # as an odd legacy import left it
+    session.flush()
+    assert refused(session, scrap(unit)).errors[0].fields == {
+        "item_code": [f"part {pump.code} inside: in repair"]
+    }
+    assert status(session, unit) is ItemStatus.produced and live_scrap(session, pump) is None
+
+
+def test_a_repair_that_installed_a_part_gone_with_the_unit_or_salvaged_stays(session):
+    unit, pump = factories.make_item(session), factories.make_item(session)
+    installed_in(session, unit, pump)
+    repair = session.scalars(select(Repair).where(Repair.item_id == unit.id)).one()
+    unit_scrap = record(session, unit)
+    with pytest.raises(Conflict) as error:
+        service.void_repair(session, QUALITY, repair, "wrong unit")
+    assert error.value.fields == {"repair": ["an installed part was scrapped since"]}
+    scrapping.void_scrap(session, QUALITY, unit_scrap, "not scrapped after all")
+    salvaging = record(session, unit, salvaged=[pump.code])
+    with pytest.raises(Conflict) as error:
+        service.void_repair(session, QUALITY, repair, "wrong unit")
+    assert error.value.fields == {"repair": [f"scrap {salvaging.id} depends on it"]}

@@ -115,6 +115,10 @@ class ItemComponent(Base):
     # one of them undoes exactly its part of the genealogy.
     installed_by_repair_id: Mapped[int | None] = mapped_column(ForeignKey("repair.id"), index=True)
     removed_by_repair_id: Mapped[int | None] = mapped_column(ForeignKey("repair.id"), index=True)
+    # The scrap of this item that salvaged the component (took it out, to be used again).
+    removed_by_scrap_id: Mapped[int | None] = mapped_column(ForeignKey("scrap.id"), index=True)
+
+    component: Mapped[Item | None] = relationship(foreign_keys=[component_item_id])
 
 
 class Scrap(TraceRecord, Base):
@@ -144,6 +148,15 @@ class Scrap(TraceRecord, Base):
     station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"))
     occurred_at: Mapped[dt.datetime]
     reason: Mapped[str] = mapped_column(String(500))
+    # A tracked part left inside a unit when the unit was scrapped goes with it: its own
+    # scrap points at the unit's, and stands or falls with it.
+    inside_scrap_id: Mapped[int | None] = mapped_column(ForeignKey("scrap.id"), index=True)
 
     item: Mapped[Item] = relationship()
     station: Mapped[Station | None] = relationship()
+    parts_scrapped: Mapped[list[Scrap]] = relationship(
+        foreign_keys=[inside_scrap_id], order_by="Scrap.id", viewonly=True
+    )
+    salvaged: Mapped[list[ItemComponent]] = relationship(
+        foreign_keys=[ItemComponent.removed_by_scrap_id], order_by="ItemComponent.id", viewonly=True
+    )

@@ -10,30 +10,51 @@ tracked part still installed in another unit (a repair removes it first). A key 
 a line or station names the station it scraps at. A correction (`replaces`) replaces a
 scrap of the same unit, which stays scrapped. Voiding a scrap gives the unit back the
 status its other records give (trace.production.status).
+
+Tracked parts inside the unit (a pump with a code of its own) either go with it or are
+salvaged. The scrap names those taken out to be used again (`salvaged`): their component
+link is closed by the scrap, and they keep their status. Every other tracked part inside,
+and the parts inside those, gets a scrap of its own that points at the unit's
+(`inside_scrap_id`); it stands or falls with the unit's, and cannot be voided or
+corrected alone. Voiding the unit's scrap (or correcting it) voids those, and puts the
+salvaged parts back, if they are still free to go back.
 """
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Sequence
 from functools import partial
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from trace.audit.services import record_audit
 from trace.auth.services import Principal
 from trace.capture import (
+    LOOKUP_CHUNK,
     Recorded,
     References,
     check_time,
+    insert_records,
+    items_by_code,
     record_many,
     replacing,
     require_poster_or_quality,
 )
-from trace.errors import Conflict, Forbidden, Invalid
+from trace.errors import Conflict, DomainError, Forbidden, Invalid
 from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
 from trace.production.services import installed_parts
 from trace.production.status import ITEM, derive_statuses
 from trace.records import void_record
+
+COMPONENT = ItemComponent.__table__
+# The event ids of the scraps of parts that went with a unit are derived from the unit's.
+PARTS_NAMESPACE = uuid.UUID("0f4c2a8e-6b1d-5e93-a7c0-3d95e1b48f62")
+# Genealogy is a tree (repairs refuse loops); this only bounds a walk down it.
+MAX_DEPTH = 32
+MAX_SALVAGED = 100
 
 # Why a unit in each of these statuses cannot be scrapped now: (message, field error).
 _REFUSED = {
@@ -53,17 +74,48 @@ def record_scraps(
 
 
 class _Post:
-    """What the checks of one post's records share: the units it scraps so far, and where
-    each of its items is installed (one query, on first use)."""
+    """What the checks of one post's records share: the units it scraps so far, where
+    each of its items is installed, and the parts it salvages (one query each, on first
+    use)."""
 
     def __init__(self):
         self.units: set[int] = set()
+        self.salvaging: set[int] = set()
         self._installed: dict[int, ItemComponent] | None = None
+        self._parts: dict[str, Item | DomainError] | None = None
+        self._hosts: set[int] | None = None
 
     def installed(self, refs: References) -> dict[int, ItemComponent]:
         if self._installed is None:
             self._installed = _installed(refs)
         return self._installed
+
+    def has_parts(self, refs: References, item: Item) -> bool:
+        """Whether a tracked part is inside `item` (for all the post's units at once)."""
+        if self._hosts is None:
+            ids = [found.id for found in refs.items.values() if isinstance(found, Item)]
+            self._hosts = set()
+            for start in range(0, len(ids), LOOKUP_CHUNK):
+                self._hosts.update(
+                    refs.session.scalars(
+                        select(ItemComponent.item_id).where(
+                            ItemComponent.item_id.in_(ids[start : start + LOOKUP_CHUNK]),
+                            ItemComponent.removed_at.is_(None),
+                            ItemComponent.component_item_id.is_not(None),
+                        )
+                    )
+                )
+        return item.id in self._hosts
+
+    def part(self, refs: References, code: str) -> Item:
+        if self._parts is None:
+            codes = {c for data in refs.records for c in data.get("salvaged") or ()}
+            self._parts = items_by_code(refs.session, codes)
+        found = self._parts[code]
+        if isinstance(found, DomainError):
+            why = "; ".join(found.fields.get("item_code", [found.message]))
+            raise Invalid(f"salvaged part {code!r}: {why}", {"salvaged": [f"{code}: {why}"]})
+        return found
 
 
 def _scrap_row(refs: References, data: dict, digest: str, post: _Post) -> dict:
@@ -86,9 +138,56 @@ def _scrap_row(refs: References, data: dict, digest: str, post: _Post) -> dict:
             {"item_code": ["twice in this post"]},
         )
     post.units.add(item.id)
+    salvaged = _salvaged(refs, post, item, data, row["occurred_at"])
+    if post.has_parts(refs, item):
+        _check_parts_can_go(refs.session, item, salvaged)
     # A correction of a live scrap finds its unit scrapped already, and leaves it so.
     kept = replaced is not None and item.status is ItemStatus.scrapped
-    return row | {"replaces_id": replaced.id if replaced else None, "_kept": kept}
+    return row | {
+        "replaces_id": replaced.id if replaced else None,
+        "inside_scrap_id": None,
+        "_kept": kept,
+        "_salvaged": salvaged,
+    }
+
+
+def _salvaged(refs: References, post: _Post, item: Item, data: dict, occurred_at) -> list[int]:
+    """The component links of the parts the scrap takes out of the unit to use again:
+    each a tracked part inside this unit now, named once."""
+    codes = data.get("salvaged") or []
+    if len(codes) > MAX_SALVAGED:
+        raise Invalid("too many salvaged parts", {"salvaged": [f"at most {MAX_SALVAGED}"]})
+    parts = [post.part(refs, code) for code in codes]
+    if not parts:
+        return []
+    links = {
+        link.component_item_id: link
+        for link in refs.session.scalars(
+            select(ItemComponent).where(
+                ItemComponent.item_id == item.id,
+                ItemComponent.component_item_id.in_([part.id for part in parts]),
+                ItemComponent.removed_at.is_(None),
+            )
+        )
+    }
+    for part in parts:
+        if part.id in post.salvaging:
+            raise Invalid(
+                f"part {part.code} is salvaged twice", {"salvaged": [f"{part.code}: named twice"]}
+            )
+        post.salvaging.add(part.id)
+        link = links.get(part.id)
+        if link is None:
+            raise Conflict(
+                f"part {part.code} is not inside unit {item.code}",
+                {"salvaged": [f"{part.code}: not inside this unit"]},
+            )
+        if occurred_at < link.installed_at:
+            raise Invalid(
+                f"part {part.code} was installed after this time",
+                {"occurred_at": [f"before {part.code} was installed"]},
+            )
+    return [links[part.id].id for part in parts]
 
 
 def _occurred_at(item: Item, data: dict):
@@ -117,6 +216,32 @@ def _station_id(refs: References, data: dict) -> int | None:
     return None
 
 
+def _check_parts_can_go(session: Session, item: Item, salvaged: list[int]) -> None:
+    """Every tracked part left inside (down the tree) must be one that can be scrapped."""
+    hosts = [item.id]
+    for _ in range(MAX_DEPTH):
+        parts = session.execute(
+            select(Item.id, Item.code, Item.status)
+            .join(ItemComponent, ItemComponent.component_item_id == Item.id)
+            .where(
+                ItemComponent.item_id.in_(hosts),
+                ItemComponent.removed_at.is_(None),
+                ItemComponent.id.not_in(salvaged),
+            )
+        ).all()
+        if not parts:
+            return
+        for _, code, status in parts:
+            if status in _REFUSED:
+                reason = _REFUSED[status][1]
+                raise Conflict(
+                    f"part {code} inside the unit cannot go with it: {reason}",
+                    {"item_code": [f"part {code} inside: {reason}"]},
+                )
+        hosts = [part_id for part_id, _, _ in parts]
+    raise Conflict("the parts inside this unit nest too deep", {"item_code": ["too deep"]})
+
+
 def _replaced(
     refs: References, item: Item, data: dict, installed: dict[int, ItemComponent]
 ) -> Scrap | None:
@@ -125,14 +250,20 @@ def _replaced(
     if data.get("replaces") is None:
         return None
     old = refs.session.get(Scrap, data["replaces"])
+    if old is not None and old.inside_scrap_id is not None:
+        raise _went_with_unit(refs.session, old, "replaces")
     if old is not None and old.item_id != item.id:
         raise Invalid(
             "a correction replaces a scrap of the same unit",
             {"replaces": ["a scrap of another unit"]},
         )
     was_live = old is not None and not old.is_voided
+    if was_live:
+        _check_salvaged_can_go_back(refs.session, old, "replaces")
     old = replacing(refs.session, refs.principal, Scrap, data)
-    if not was_live:
+    if was_live:
+        _release_parts(refs.session, refs.principal.actor, old, data["void_reason"])
+    else:
         refs.session.refresh(item)
         _check_scrappable(refs.session, item, installed)
     return old
@@ -159,8 +290,17 @@ def _check_scrappable(session: Session, item: Item, installed: dict[int, ItemCom
 
 def _after_scraps(session: Session, rows: list[dict]) -> None:
     item_ids = [row["item_id"] for row in rows if not row["_kept"]]
-    if not item_ids:
-        return
+    if item_ids and _mark_scrapped(session, item_ids) != len(item_ids):
+        raise Conflict(
+            "a unit was shipped, taken in for repair or scrapped while this was posted",
+            {"item_code": ["changed meanwhile; post again"]},
+        )
+    _salvage(session, rows)
+    _scrap_parts_inside(session, rows)
+    session.expire_all()  # loaded items must not keep a status the database no longer has
+
+
+def _mark_scrapped(session: Session, item_ids: list[int]) -> int:
     # Only from the statuses checked: a shipment or repair that took a unit meanwhile
     # (PostgreSQL lets both read it free) makes this post a conflict, not a scrap of it.
     changed = session.execute(
@@ -169,17 +309,149 @@ def _after_scraps(session: Session, rows: list[dict]) -> None:
         .values(status=ItemStatus.scrapped),
         execution_options={"synchronize_session": False},
     )
-    if changed.rowcount != len(item_ids):
-        raise Conflict(
-            "a unit was shipped, taken in for repair or scrapped while this was posted",
-            {"item_code": ["changed meanwhile; post again"]},
+    return changed.rowcount
+
+
+def _salvage(session: Session, rows: list[dict]) -> None:
+    """Close the component links of the salvaged parts, by the scrap that took them out."""
+    for row in rows:
+        if not row["_salvaged"]:
+            continue
+        closed = session.execute(
+            update(COMPONENT)
+            .where(COMPONENT.c.id.in_(row["_salvaged"]), COMPONENT.c.removed_at.is_(None))
+            .values(removed_at=row["occurred_at"], removed_by_scrap_id=row["id"]),
+            execution_options={"synchronize_session": False},
         )
-    session.expire_all()  # loaded items must not keep a status the database no longer has
+        if closed.rowcount != len(row["_salvaged"]):
+            raise Conflict(
+                "a salvaged part was taken out by a repair while this was posted",
+                {"salvaged": ["changed meanwhile; post again"]},
+            )
+
+
+def _scrap_parts_inside(session: Session, rows: list[dict]) -> None:
+    """Give every tracked part still inside a newly scrapped unit (and the parts inside
+    those) a scrap of its own, pointing at the scrap of the unit it is inside."""
+    hosts = {row["item_id"]: row for row in rows}
+    for _ in range(MAX_DEPTH):
+        links = session.execute(
+            select(ItemComponent.item_id, ItemComponent.component_item_id).where(
+                ItemComponent.item_id.in_(hosts),
+                ItemComponent.removed_at.is_(None),
+                ItemComponent.component_item_id.is_not(None),
+            )
+        ).all()
+        if not links:
+            return
+        parts = [_part_scrap(hosts[host_id], part_id) for host_id, part_id in links]
+        names = list(parts[0])
+        new_ids = insert_records(session.connection(), Scrap.__table__, names, parts)
+        for part, new_id in zip(parts, new_ids, strict=True):
+            part["id"] = new_id
+        part_ids = [part["item_id"] for part in parts]
+        if _mark_scrapped(session, part_ids) != len(part_ids):
+            raise _part_not_scrappable(session, part_ids)
+        record_audit(
+            session,
+            actor=parts[0]["recorded_by"],
+            action="scrap.record",
+            entity_type="scrap",
+            entity_id=None,
+            data={"ids": [part["id"] for part in parts], "inside": True},
+        )
+        hosts = {part["item_id"]: part for part in parts}
+    raise Conflict("the parts inside this unit nest too deep", {"item_code": ["too deep"]})
+
+
+def _part_scrap(host: dict, part_id: int) -> dict:
+    key = f"{host['event_id']}/{part_id}"
+    return {
+        "event_id": uuid.uuid5(PARTS_NAMESPACE, key),
+        "payload_hash": hashlib.sha256(key.encode()).hexdigest(),
+        "recorded_by": host["recorded_by"],
+        "recorded_at": host["recorded_at"],
+        "item_id": part_id,
+        "station_id": host["station_id"],
+        "occurred_at": host["occurred_at"],
+        "reason": host["reason"],
+        "replaces_id": None,
+        "inside_scrap_id": host["id"],
+    }
+
+
+def _part_not_scrappable(session: Session, part_ids: list[int]) -> Conflict:
+    part = session.execute(
+        select(Item.code, Item.status)
+        .where(Item.id.in_(part_ids), Item.status.not_in(SCRAPPABLE))
+        .limit(1)
+    ).first()
+    code, status = part if part else ("?", None)
+    reason = _REFUSED[status][1] if status in _REFUSED else "changed meanwhile"
+    return Conflict(
+        f"part {code} inside the unit cannot go with it: {reason}",
+        {"item_code": [f"part {code} inside: {reason}"]},
+    )
 
 
 def void_scrap(session: Session, principal: Principal, scrap: Scrap, reason: str | None) -> Scrap:
-    """Void a scrap (its poster or quality); the unit gets the status its records give."""
+    """Void a scrap (its poster or quality); the unit gets the status its records give,
+    the parts that went with it theirs, and the salvaged parts go back inside."""
     require_poster_or_quality(principal, scrap)
+    if scrap.inside_scrap_id is not None:
+        raise _went_with_unit(session, scrap, "scrap_id")
+    if not scrap.is_voided:
+        _check_salvaged_can_go_back(session, scrap, "scrap_id")
     void_record(session, principal.actor, scrap, reason)
+    _release_parts(session, principal.actor, scrap, reason)
     derive_statuses(session, ITEM.c.id == scrap.item_id, unscrap=True)
     return scrap
+
+
+def _went_with_unit(session: Session, scrap: Scrap, field: str) -> Conflict:
+    host = session.get(Scrap, scrap.inside_scrap_id)
+    return Conflict(
+        f"this part went with unit {host.item.code} (scrap {host.id}): void or correct that",
+        {field: [f"part of scrap {host.id}"]},
+    )
+
+
+def _check_salvaged_can_go_back(session: Session, scrap: Scrap, field: str) -> None:
+    """Undoing a scrap puts its salvaged parts back inside the unit: each must be free
+    (not inside another unit, shipped, in repair or scrapped since)."""
+    for link in scrap.salvaged:
+        part = link.component
+        elsewhere = session.scalar(
+            select(ItemComponent.item_id).where(
+                ItemComponent.component_item_id == part.id, ItemComponent.removed_at.is_(None)
+            )
+        )
+        if elsewhere is not None or part.status in _REFUSED:
+            where = "inside another unit" if elsewhere is not None else part.status.value
+            raise Conflict(
+                f"salvaged part {part.code} is {where} now: it cannot go back inside",
+                {field: [f"salvaged part {part.code}: {where}"]},
+            )
+
+
+def _release_parts(session: Session, actor: str, scrap: Scrap, reason: str) -> None:
+    """Undo what a voided scrap did to the parts inside: the scraps of those that went
+    with it are voided (and theirs, down the tree), the salvaged ones put back."""
+    session.execute(
+        update(COMPONENT)
+        .where(COMPONENT.c.removed_by_scrap_id == scrap.id)
+        .values(removed_at=None, removed_by_scrap_id=None),
+        execution_options={"synchronize_session": False},
+    )
+    released, hosts = [], [scrap.id]
+    while hosts:
+        parts = session.scalars(
+            select(Scrap).where(Scrap.inside_scrap_id.in_(hosts), Scrap.voided_at.is_(None))
+        ).all()
+        for part in parts:
+            void_record(session, actor, part, f"with scrap {scrap.id}: {reason.strip()}")
+        released += [part.item_id for part in parts]
+        hosts = [part.id for part in parts]
+    if released:
+        derive_statuses(session, ITEM.c.id.in_(released), unscrap=True)
+    session.expire_all()

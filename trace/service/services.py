@@ -47,7 +47,7 @@ from trace.capture import (
 from trace.errors import Conflict, DomainError, Invalid
 from trace.logistics.models import Shipment, ShipmentItem, ShipmentStatus
 from trace.logistics.services import open_shipment_numbers
-from trace.production.models import Item, ItemComponent, ItemStatus
+from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
 from trace.production.services import installed_parts
 from trace.production.status import ITEM, derive_statuses, open_repair
 from trace.records import void_record
@@ -167,7 +167,7 @@ def _repair_row(known: Workshop, refs: References, data: dict, digest: str) -> d
     scrapped = item.status is ItemStatus.scrapped
     if scrapped:
         _check_correctable_on_scrapped(known, item, data, completed_at)
-    replaced_id = _replaced_repair(refs, known, data)
+    replaced_id = _replaced_repair(refs, known, data, scrapped)
     _check_intake(known, item, completed_at)
     warranty, reason, override = _warranty(known, item, data, received_at)
     parts = _parts(known, item, data.get("parts", []))
@@ -218,12 +218,14 @@ def _outcome(data: dict, completed_at: dt.datetime | None) -> RepairOutcome:
     return outcome
 
 
-def _replaced_repair(refs: References, known: Workshop, data: dict) -> int | None:
+def _replaced_repair(refs: References, known: Workshop, data: dict, scrapped: bool) -> int | None:
+    """The repair a correction replaces, voided and its genealogy undone. On a scrapped
+    unit the correction lists the very same parts: those that went with the unit stay."""
     if data.get("replaces") is None:
         return None
     old = refs.session.get(Repair, data["replaces"])
     if old is not None and not old.is_voided:
-        _check_undoable(refs.session, old)
+        _check_undoable(refs.session, old, parts_stay=scrapped)
     old = replacing(refs.session, refs.principal, Repair, data)
     _undo(refs.session, old)
     known.refresh()
@@ -379,7 +381,7 @@ def _check_installable(known: Workshop, item: Item, tracked: Item | None) -> Non
             "what contains it",
             {"item_code": ["contains the repaired unit"]},
         )
-    if tracked.status is ItemStatus.scrapped:
+    if tracked.status is ItemStatus.scrapped and not _went_with(known.session, tracked, item):
         raise Conflict(f"part {tracked.code} is scrapped", {"item_code": ["scrapped"]})
     host = known.installed.get(tracked.id)
     if tracked.id in known.installing or (host is not None and host.id not in known.closing):
@@ -389,6 +391,22 @@ def _check_installable(known: Workshop, item: Item, tracked: Item | None) -> Non
             {"item_code": ["installed elsewhere"]},
         )
     known.installing.add(tracked.id)
+
+
+def _went_with(session: Session, part: Item, unit: Item) -> bool:
+    """Whether `part` is scrapped because it was inside `unit` when the unit was (a
+    correction of the repair that installed it puts it back where it stays)."""
+    unit_scrap = select(Scrap.id).where(Scrap.item_id == unit.id, Scrap.voided_at.is_(None))
+    return (
+        session.scalar(
+            select(Scrap.id).where(
+                Scrap.item_id == part.id,
+                Scrap.voided_at.is_(None),
+                Scrap.inside_scrap_id.in_(unit_scrap),
+            )
+        )
+        is not None
+    )
 
 
 def _matching_component(known: Workshop, item: Item, part: dict) -> int | None:
@@ -525,16 +543,40 @@ def void_repair(
     return repair
 
 
-def _check_undoable(session: Session, repair: Repair) -> None:
-    """Refuse to undo a repair whose parts later repairs moved on."""
-    removed_since = select(ItemComponent.removed_by_repair_id).where(
+def _check_undoable(session: Session, repair: Repair, parts_stay: bool = False) -> None:
+    """Refuse to undo a repair whose parts later repairs or a scrap moved on (unless a
+    correction puts the parts that went with its scrapped unit back: `parts_stay`)."""
+    removed_since = select(
+        ItemComponent.removed_by_repair_id, ItemComponent.removed_by_scrap_id
+    ).where(
         ItemComponent.installed_by_repair_id == repair.id, ItemComponent.removed_at.is_not(None)
     )
-    later = session.scalar(removed_since.limit(1))
+    later = session.execute(removed_since.limit(1)).first()
     if later is not None:
+        by = f"repair {later[0]}" if later[0] is not None else f"scrap {later[1]}"
         raise Conflict(
-            f"repair {later} removed a part this repair installed; void that repair first",
-            {"repair": [f"repair {later} depends on it"]},
+            f"{by} removed a part this repair installed; void that first",
+            {"repair": [f"{by} depends on it"]},
+        )
+    gone = (
+        None
+        if parts_stay
+        else session.scalar(
+            select(Item.code)
+            .join(ItemComponent, ItemComponent.component_item_id == Item.id)
+            .where(
+                ItemComponent.installed_by_repair_id == repair.id,
+                ItemComponent.removed_at.is_(None),
+                Item.status == ItemStatus.scrapped,
+            )
+            .limit(1)
+        )
+    )
+    if gone is not None:
+        raise Conflict(
+            f"part {gone}, which this repair installed, was scrapped with the unit; "
+            "void the scrap first",
+            {"repair": ["an installed part was scrapped since"]},
         )
     scrapped = session.scalar(
         select(Item.code)
