@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, request
 from marshmallow import Schema, ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from api.auth import current_principal, known_principal
@@ -158,22 +158,35 @@ def _run(spec: Endpoint, handler: Callable, call: Call, path_args: dict):
 
     Two clients posting the same event id at once both pass the domain's check for an
     earlier post; the loser's commit hits the unique index. Run again, it finds the
-    winner's record and answers as for any retry.
+    winner's record and answers as for any retry. A write that PostgreSQL chose to fail
+    to break a deadlock is run again too (the whole transaction was rolled back).
     """
     writes = spec.method != "GET"
-    try:
-        result = handler(call, **path_args)
-        if writes:
-            call.session.commit()
-        return result
-    except IntegrityError:
-        if not spec.idempotent:
-            raise
+    for attempt in range(1, TRIES + 1):
+        try:
+            result = handler(call, **path_args)
+            if writes:
+                call.session.commit()
+            return result
+        except IntegrityError:
+            if not spec.idempotent or attempt > 1:
+                raise
+        except OperationalError as error:
+            if not (writes and _lost_to_another_writer(error)) or attempt == TRIES:
+                raise
         call.session.rollback()
         begin_write(call.session)
-        result = handler(call, **path_args)
-        call.session.commit()
-        return result
+    raise AssertionError("unreachable: the last try returns or raises")
+
+
+# PostgreSQL breaks a deadlock by failing one of the transactions (SQLSTATE 40P01), and a
+# serializable one that lost a race with 40001: either, run again, sees the other's commit.
+RETRYABLE_STATES = {"40P01", "40001"}
+TRIES = 3
+
+
+def _lost_to_another_writer(error: OperationalError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in RETRYABLE_STATES
 
 
 def _refuse_impossible_ids(path_args: dict) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy import ForeignKey, String, Uuid, update
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from trace.audit.services import audit_write
 from trace.db import utcnow
@@ -55,16 +56,23 @@ def void_record(
     `reason_field` (a correction gives it as `void_reason`).
     """
     if record.is_voided:
-        raise Conflict(
-            f"record was already voided at {record.voided_at.isoformat()}",
-            {"reason": [record.void_reason]},
-        )
+        raise _voided_already(record)
     if not reason or not reason.strip():
         raise Invalid("a reason is required to void a record", {reason_field: ["required"]})
-    record.voided_at = utcnow()
-    record.voided_by = actor
-    record.void_reason = reason.strip()
     session.flush()  # both records need their ids before they can be linked
+    # Only a live record: two clients voiding (or correcting) it at once both read it
+    # live on PostgreSQL; the second waits for the first's row lock, then finds it voided.
+    values = {"voided_at": utcnow(), "voided_by": actor, "void_reason": reason.strip()}
+    model = type(record)
+    voided = session.execute(
+        update(model).where(model.id == record.id, model.voided_at.is_(None)).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    if voided.rowcount != 1:
+        session.refresh(record)
+        raise _voided_already(record)
+    for name, value in values.items():
+        set_committed_value(record, name, value)
     if replacement is not None:
         replacement.replaces_id = record.id
     audit_write(
@@ -75,3 +83,11 @@ def void_record(
         {"reason": record.void_reason, "replaced_by": replacement.id if replacement else None},
     )
     return record
+
+
+def _voided_already(record: TraceRecord) -> Conflict:
+    when = record.voided_at.isoformat()
+    return Conflict(
+        f"record was already voided at {when} ({record.void_reason})",
+        {"record": [f"already voided at {when}"]},
+    )
