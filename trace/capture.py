@@ -87,12 +87,20 @@ def check_time(value: dt.datetime, field: str = "occurred_at") -> dt.datetime:
     return value
 
 
-def lookup(session: Session, column, values: Iterable) -> dict:
-    """Rows of `column`'s model keyed by that column, for all `values`, a chunk per query."""
-    values, found = list(values), {}
+def lookup(session: Session, column, values: Iterable, *, lock: str | None = None) -> dict:
+    """Rows of `column`'s model keyed by that column, for all `values`, a chunk per query.
+
+    With `lock` ("update" or "share"), the rows are locked for the rest of the transaction
+    (PostgreSQL's FOR UPDATE or FOR SHARE; SQLite's writers take turns anyway), in the
+    column's order, and read as committed once the lock is had.
+    """
+    values, found = sorted(values) if lock else list(values), {}
     for start in range(0, len(values), LOOKUP_CHUNK):
-        chunk = values[start : start + LOOKUP_CHUNK]
-        for row in session.scalars(select(column.class_).where(column.in_(chunk))):
+        query = select(column.class_).where(column.in_(values[start : start + LOOKUP_CHUNK]))
+        if lock:
+            query = query.order_by(column).with_for_update(read=lock == "share")
+            query = query.execution_options(populate_existing=True)
+        for row in session.scalars(query):
             found[getattr(row, column.key)] = row
     return found
 

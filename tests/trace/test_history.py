@@ -242,8 +242,9 @@ def test_the_number_of_queries_does_not_grow_with_the_story(session, story):
                 item_id=item.id,
                 technician="T",
                 received_at=at(27, hour),
+                completed_at=at(28, hour),  # a unit is in one open repair at a time
                 symptom="noise",
-                outcome=RepairOutcome.pending,
+                outcome=RepairOutcome.repaired,
                 under_warranty=False,
             )
         )

@@ -85,7 +85,9 @@ class Stock:
         self.items = items_by_code(session, codes)
         self.whole = sorted({b for r in records for b in r.get("batch_ids", ())})
         of_items = {item.batch_id for item in self.items.values() if isinstance(item, Item)}
-        self.batches = lookup(session, Batch.id, of_items.union(self.whole))
+        # Shared locks: a hold or recall of one of these batches committed meanwhile is
+        # read, and one under way waits for this post (and the post for it).
+        self.batches = lookup(session, Batch.id, of_items.union(self.whole), lock="share")
         self.numbers = lookup(session, Shipment.number, {r["number"] for r in records})
         # What earlier records of this post took: item id, batch id, number -> shipment number.
         self.taken_items: dict[int, str] = {}
@@ -374,11 +376,16 @@ class Shipments:
     """The shipments the events of one post are about, and their live closing events."""
 
     def __init__(self, session: Session, records: Sequence[dict]):
-        self.by_id = lookup(session, Shipment.id, {r.get("shipment_id") for r in records} - {None})
+        # Locked, and read as committed once locked: an event posted while the shipment is
+        # voided, or two closing events posted at once, take turns and see each other.
+        ids = {r.get("shipment_id") for r in records} - {None}
         numbers = {r.get("shipment_number") for r in records} - {None}
-        self.by_number = lookup(session, Shipment.number, numbers)
-        ids = {s.id for s in self.by_id.values()} | {s.id for s in self.by_number.values()}
-        self.closing = _closing_events(session, list(ids))
+        if numbers:
+            known = lookup(session, Shipment.number, numbers)
+            ids |= {shipment.id for shipment in known.values()}
+        self.by_id = lookup(session, Shipment.id, ids, lock="update")
+        self.by_number = {s.number: s for s in self.by_id.values() if s.number in numbers}
+        self.closing = _closing_events(session, list(self.by_id))
         self.closed_in_post: dict[int, ShipmentStatus] = {}
 
     def find(self, data: dict) -> Shipment:

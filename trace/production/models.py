@@ -98,10 +98,24 @@ class Item(Base):
     batch: Mapped[Batch] = relationship()
 
 
+LIVE_PART = "removed_at IS NULL AND component_item_id IS NOT NULL"
+
+
 class ItemComponent(Base):
     """Unit-to-unit genealogy: a component (by serial, or a tracked item) inside an item."""
 
     __tablename__ = "item_component"
+    __table_args__ = (
+        # A tracked part is inside one unit at a time: two repairs installing it into two
+        # units at once cannot both commit (the loser is retried and refused).
+        Index(
+            "uq_item_component_live_part",
+            "component_item_id",
+            unique=True,
+            sqlite_where=text(LIVE_PART),
+            postgresql_where=text(LIVE_PART),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)

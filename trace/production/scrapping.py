@@ -295,6 +295,13 @@ def _after_scraps(session: Session, rows: list[dict]) -> None:
             "a unit was shipped, taken in for repair or scrapped while this was posted",
             {"item_code": ["changed meanwhile; post again"]},
         )
+    # The units' rows are held now: a repair that put one inside another unit meanwhile
+    # has committed (and is seen) or waits for this post, and then finds it scrapped.
+    if item_ids and installed_parts(session, item_ids):
+        raise Conflict(
+            "a unit was installed in another unit while this was posted",
+            {"item_code": ["installed in another unit meanwhile; post again"]},
+        )
     _salvage(session, rows)
     _scrap_parts_inside(session, rows)
     session.expire_all()  # loaded items must not keep a status the database no longer has

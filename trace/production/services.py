@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from trace import codes
@@ -13,7 +13,14 @@ from trace.catalog.models import Line, MaterialLot, Product
 from trace.db import get_existing
 from trace.errors import Conflict, Invalid, NotFound
 from trace.pagination import Page, paginate
-from trace.production.models import Batch, BatchStatus, Item, ItemComponent, batch_material
+from trace.production.models import (
+    Batch,
+    BatchStatus,
+    Item,
+    ItemComponent,
+    ItemStatus,
+    batch_material,
+)
 
 # Where a batch may go from each status. A recall is final; everything else can be held.
 TRANSITIONS: dict[BatchStatus, frozenset[BatchStatus]] = {
@@ -206,3 +213,22 @@ def installed_parts(session: Session, part_ids: list[int]) -> dict[int, ItemComp
         ItemComponent.component_item_id.in_(part_ids), ItemComponent.removed_at.is_(None)
     )
     return {component.component_item_id: component for component in session.scalars(query)}
+
+
+def hold_unscrapped(session: Session, item_ids: list[int]) -> bool:
+    """Lock the items for the rest of the transaction, if none is scrapped: whether so.
+
+    Putting a tracked part into a unit writes only the genealogy, not the part; a scrap
+    of the part at the same moment (PostgreSQL lets both read it free) would not clash
+    with it. Taking the part's row makes the two take turns: the scrap sees the part
+    installed, or this sees it scrapped.
+    """
+    if not item_ids:
+        return True
+    held = session.execute(
+        update(Item)
+        .where(Item.id.in_(item_ids), Item.status != ItemStatus.scrapped)
+        .values(status=Item.status),
+        execution_options={"synchronize_session": False},
+    )
+    return held.rowcount == len(set(item_ids))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trace.db import Base, str_enum
@@ -21,9 +21,22 @@ class RepairOutcome(enum.Enum):
     pending = "pending"
 
 
+OPEN_REPAIR = "completed_at IS NULL AND voided_at IS NULL"
+
+
 class Repair(TraceRecord, Base):
     __tablename__ = "repair"
-    __table_args__ = (Index("ix_repair_item_id_received_at", "item_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_repair_item_id_received_at", "item_id", "received_at"),
+        # A unit is in one open repair at a time: two intakes at once cannot both commit.
+        Index(
+            "uq_repair_open_item_id",
+            "item_id",
+            unique=True,
+            sqlite_where=text(OPEN_REPAIR),
+            postgresql_where=text(OPEN_REPAIR),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))

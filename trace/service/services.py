@@ -48,7 +48,7 @@ from trace.errors import Conflict, DomainError, Invalid
 from trace.logistics.models import Shipment, ShipmentItem, ShipmentStatus
 from trace.logistics.services import open_shipment_numbers
 from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
-from trace.production.services import installed_parts
+from trace.production.services import hold_unscrapped, installed_parts
 from trace.production.status import ITEM, derive_statuses, open_repair
 from trace.records import void_record
 from trace.service.models import PartDirection, Repair, RepairOutcome, RepairPart
@@ -434,6 +434,7 @@ def _after_repairs(session: Session, rows: list[dict]) -> None:
     item_ids = list({row["item_id"] for row in rows})
     _settle_items(session, item_ids)
     _check_not_scrapped_meanwhile(session, [r["item_id"] for r in rows if not r["_scrapped"]])
+    _hold_installed_parts(session, [(row, part) for row, part in parts if not row["_scrapped"]])
     _check_not_shipped_meanwhile(session, [r["item_id"] for r in rows if not r["completed_at"]])
     for row in rows:
         if row["_override"]:
@@ -451,6 +452,21 @@ def _check_not_scrapped_meanwhile(session: Session, item_ids: list[int]) -> None
         raise Conflict(
             f"item {scrapped} was scrapped while this repair was posted",
             {"item_code": ["scrapped"]},
+        )
+
+
+def _hold_installed_parts(session: Session, parts: list[tuple[dict, dict]]) -> None:
+    # Each tracked part was checked as not scrapped; a scrap of it committed since must
+    # not leave it scrapped inside a unit (and one under way waits for this repair).
+    installing = [
+        part["component_item_id"]
+        for _, part in parts
+        if part["direction"] is PartDirection.installed and part["component_item_id"]
+    ]
+    if not hold_unscrapped(session, installing):
+        raise Conflict(
+            "a part this repair installs was scrapped while it was posted",
+            {"parts": ["a part was scrapped meanwhile"]},
         )
 
 
@@ -486,8 +502,6 @@ def _record_genealogy(session: Session, parts: list[tuple[dict, dict]]) -> None:
         for row, part in parts
         if part["direction"] is PartDirection.installed
     ]
-    if installed:
-        session.execute(insert(ItemComponent), installed)
     removed = [
         {
             "component": part["_closes"],
@@ -497,8 +511,11 @@ def _record_genealogy(session: Session, parts: list[tuple[dict, dict]]) -> None:
         for row, part in parts
         if part["_closes"] is not None
     ]
+    # Closed first: a part one record of the post removes, another may install elsewhere.
     if removed:
         session.connection().execute(_CLOSE_COMPONENT, removed)
+    if installed:
+        session.execute(insert(ItemComponent), installed)
 
 
 _CLOSE_COMPONENT = (
@@ -596,12 +613,18 @@ def _check_undoable(session: Session, repair: Repair, parts_stay: bool = False) 
         )
     # Putting a removed part back must not close a loop: the unit may since have gone
     # inside that very part.
-    hosts = set(_hosts_of(session, repair.item_id))
-    if hosts & set(session.scalars(_removed_parts(repair))):
+    removed = list(session.scalars(_removed_parts(repair)))
+    if set(_hosts_of(session, repair.item_id)) & set(removed):
         raise Conflict(
             "the repaired unit is now inside a part this repair removed; undoing it would "
             "put that part back inside the unit",
             {"repair": ["the unit is inside a part it removed"]},
+        )
+    # Held until the undo commits: a scrap of a removed part under way waits, or was seen.
+    if not hold_unscrapped(session, removed):
+        raise Conflict(
+            "a part this repair removed was scrapped while it was undone",
+            {"repair": ["a removed part was scrapped since"]},
         )
 
 

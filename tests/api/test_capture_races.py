@@ -1,0 +1,355 @@
+"""Two writes about the same record, shipment or part at once: the promises still hold.
+
+On SQLite writers take turns; on PostgreSQL (CI runs both) two transactions at read
+committed can both read a record live, a part free or a batch released. Each test sends
+the pair at once, several times, and checks the invariant the domain promises one after
+the other. A 5xx is never an answer (a deadlock PostgreSQL breaks is run again).
+"""
+
+import datetime as dt
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import factories
+from trace.audit.models import AuditEntry
+from trace.logistics.models import ShipmentEvent, ShipmentItem, ShipmentStatus
+from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
+from trace.production.status import ITEM, derived_status
+from trace.service.models import PartDirection, Repair
+from web.app import create_app
+
+ROUNDS = 6
+
+
+@pytest.fixture
+def live(fresh_database_url, config):
+    app = create_app(config.with_overrides(database_url=fresh_database_url))
+    with app.extensions["trace"].sessionmaker() as session:
+        key = factories.make_key(session, "admin")[1]
+        session.commit()
+    yield app, key
+    app.extensions["trace"].engine.dispose()
+
+
+def made(app, build):
+    """What `build(session)` makes, committed."""
+    with app.extensions["trace"].sessionmaker() as session:
+        result = build(session)
+        session.commit()
+        return result
+
+
+def read(app, look, *args):
+    """What `look(session, *args)` reads, in a session of its own."""
+    with app.extensions["trace"].sessionmaker() as session:
+        return look(session, *args)
+
+
+def race(app, key, posts: list[tuple[str, dict]]) -> list[int]:
+    """Send the posts (path, body) at once, each from its own client; their statuses."""
+    start, answers = threading.Barrier(len(posts)), [None] * len(posts)
+
+    def client(index: int, path: str, body: dict) -> None:
+        start.wait()
+        headers = {"Authorization": f"Bearer {key}"}
+        answers[index] = app.test_client().post(path, json=body, headers=headers).status_code
+
+    threads = [threading.Thread(target=client, args=(i, *post)) for i, post in enumerate(posts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(answer < 500 for answer in answers), answers
+    return answers
+
+
+def now(minutes_ago: float = 0) -> str:
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago)).isoformat()
+
+
+YESTERDAY = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+
+
+def unit(session) -> Item:
+    return factories.make_item(session, produced_at=YESTERDAY)
+
+
+def a_unit(session) -> tuple[int, str, int]:
+    """A unit made yesterday: its id, code and batch id."""
+    item = unit(session)
+    return item.id, item.code, item.batch_id
+
+
+def a_scrap(session) -> tuple[int, int, str]:
+    """A scrapped unit: the scrap's id, the unit's id and code."""
+    item_id, code, _ = a_unit(session)
+    return factories.make_scrap(session, session.get(Item, item_id)).id, item_id, code
+
+
+def scrap(code: str, **extra) -> tuple[str, dict]:
+    body = {"event_id": str(uuid.uuid4()), "item_code": code, "occurred_at": now(), "reason": "x"}
+    return "/api/v1/scraps", body | extra
+
+
+def repair(code: str, parts=(), completed=True) -> tuple[str, dict]:
+    body = {
+        "event_id": str(uuid.uuid4()),
+        "item_code": code,
+        "technician": "Li Wei",
+        "received_at": now(2),
+        "symptom": "Does not heat",
+        "parts": [{"part_number": "PCB-1", **part} for part in parts],
+    }
+    if completed:
+        body |= {"completed_at": now(1), "outcome": "repaired"}
+    return "/api/v1/repairs", body
+
+
+def shipment(code: str) -> tuple[str, dict]:
+    return "/api/v1/shipments", {
+        "event_id": str(uuid.uuid4()),
+        "number": f"RACE-{uuid.uuid4().hex[:10]}",
+        "carrier": "SF Express",
+        "origin": "Ningbo plant",
+        "destination": "Shanghai DC",
+        "consignee": "East China Appliances Co.",
+        "shipped_at": now(30),
+        "item_codes": [code],
+    }
+
+
+def event(shipment_id: int, status: str) -> tuple[str, dict]:
+    body = {"event_id": str(uuid.uuid4()), "occurred_at": now(5), "status": status}
+    return f"/api/v1/shipments/{shipment_id}/events", body
+
+
+def voids_of(session, table: str, record_id: int) -> int:
+    query = select(func.count()).where(
+        AuditEntry.action == f"{table}.void", AuditEntry.entity_id == str(record_id)
+    )
+    return session.scalar(query)
+
+
+def status_as_derived(session, item_id: int) -> bool:
+    stored, derived = session.execute(
+        select(ITEM.c.status, derived_status()).where(ITEM.c.id == item_id)
+    ).one()
+    return stored == derived
+
+
+def closing_events(session, shipment_id: int) -> int:
+    query = select(func.count()).where(
+        ShipmentEvent.shipment_id == shipment_id,
+        ShipmentEvent.status.in_([ShipmentStatus.delivered, ShipmentStatus.returned]),
+        ShipmentEvent.voided_at.is_(None),
+    )
+    return session.scalar(query)
+
+
+def last_seq(session, action: str, entity_id=None) -> int | None:
+    query = select(func.max(AuditEntry.seq)).where(AuditEntry.action == action)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == str(entity_id))
+    return session.scalar(query)
+
+
+def open_repairs(session, item_id: int) -> int:
+    query = select(func.count()).where(Repair.item_id == item_id, Repair.completed_at.is_(None))
+    return session.scalar(query)
+
+
+def live_scraps(session, item_id: int) -> int:
+    query = select(func.count()).where(Scrap.item_id == item_id, Scrap.voided_at.is_(None))
+    return session.scalar(query)
+
+
+def scrapped(session, item_id: int) -> bool:
+    return session.get(Item, item_id).status is ItemStatus.scrapped
+
+
+def shipped_and_scrapped(session, item_id: int) -> bool:
+    open_items = session.scalar(
+        select(func.count()).where(ShipmentItem.item_id == item_id, ShipmentItem.open)
+    )
+    return scrapped(session, item_id) and open_items > 0
+
+
+def hosts_of(session, part_id: int) -> list[int]:
+    query = select(ItemComponent.item_id).where(
+        ItemComponent.component_item_id == part_id, ItemComponent.removed_at.is_(None)
+    )
+    return list(session.scalars(query))
+
+
+# --- voids and corrections -----------------------------------------------------------------
+
+
+def test_a_record_voided_twice_at_once_is_voided_once(live):
+    app, key = live
+    for _ in range(ROUNDS):
+        scrap_id, _, _ = made(app, a_scrap)
+        path = f"/api/v1/scraps/{scrap_id}/void"
+        answers = race(app, key, [(path, {"reason": "first"}), (path, {"reason": "second"})])
+        assert sorted(answers) == [200, 409]
+        assert read(app, voids_of, "scrap", scrap_id) == 1
+
+
+def test_a_void_and_a_correction_at_once_void_once_and_the_unit_agrees(live):
+    app, key = live
+    for _ in range(ROUNDS):
+        scrap_id, item_id, code = made(app, a_scrap)
+        correction = scrap(code, replaces=scrap_id, void_reason="wrong reason")
+        answers = race(app, key, [(f"/api/v1/scraps/{scrap_id}/void", {"reason": "x"}), correction])
+        assert sorted(answers) in ([200, 409], [201, 409]), answers
+        assert read(app, voids_of, "scrap", scrap_id) == 1
+        assert read(app, status_as_derived, item_id)
+
+
+# --- shipments and their events -------------------------------------------------------------
+
+
+def shipped(session) -> int:
+    item = unit(session)
+    return factories.make_shipment(session, [item], shipped_at=YESTERDAY).id
+
+
+def test_an_event_and_a_void_of_its_shipment_at_once_leave_no_live_event_behind(live):
+    app, key = live
+    for _ in range(ROUNDS):
+        shipment_id = made(app, shipped)
+        void = (f"/api/v1/shipments/{shipment_id}/void", {"reason": "wrong"})
+        answers = race(app, key, [void, event(shipment_id, "delivered")])
+        assert answers[0] == 200 or answers[1] == 409, answers
+
+        void_seq = read(app, last_seq, "shipment.void", shipment_id)
+        event_seq = read(app, last_seq, "shipment_event.record")
+        if void_seq is not None and answers[1] == 201:
+            assert event_seq < void_seq  # the event came first; none after the void
+
+
+def test_two_closing_events_at_once_close_the_shipment_once(live):
+    app, key = live
+    for _ in range(ROUNDS):
+        shipment_id = made(app, shipped)
+        answers = race(app, key, [event(shipment_id, "delivered"), event(shipment_id, "returned")])
+        assert sorted(answers) == [201, 409]
+        closing = read(app, closing_events, shipment_id)
+        assert closing == 1
+
+
+def test_a_batch_put_on_hold_while_its_unit_is_shipped_is_seen_by_the_shipment(live):
+    app, key = live
+    for _ in range(ROUNDS):
+        _, code, batch_id = made(app, a_unit)
+        hold = (f"/api/v1/batches/{batch_id}/status", {"status": "on_hold", "reason": "deviation"})
+        answers = race(app, key, [hold, shipment(code)])
+        if answers == [200, 201]:  # both: the shipment must have committed first
+            assert read(app, last_seq, "shipment.record") < read(app, last_seq, "batch.status")
+        else:
+            assert answers == [200, 409], answers
+
+
+def test_a_delivery_voided_while_the_unit_is_scrapped_answers_both_without_a_5xx(live):
+    app, key = live
+    for _ in range(ROUNDS):
+
+        def delivered(session):
+            item = unit(session)
+            sent = factories.make_shipment(session, [item], shipped_at=YESTERDAY)
+            arrived = factories.make_shipment_event(
+                session, sent, status=ShipmentStatus.delivered, occurred_at=YESTERDAY
+            )
+            return arrived.id, item.id, item.code
+
+        event_id, item_id, code = made(app, delivered)
+        void = (f"/api/v1/shipment-events/{event_id}/void", {"reason": "wrong"})
+        race(app, key, [void, scrap(code)])
+
+        assert not read(app, shipped_and_scrapped, item_id)
+        assert read(app, status_as_derived, item_id)
+
+
+# --- repairs and the parts inside units -----------------------------------------------------
+
+
+def test_two_repairs_installing_one_part_at_once_install_it_once(live):
+    app, key = live
+    for _ in range(ROUNDS):
+        (_, first, _), (_, second, _), (part_id, part, _) = made(
+            app, lambda session: [a_unit(session) for _ in range(3)]
+        )
+        installed = {"direction": "installed", "item_code": part}
+        answers = race(app, key, [repair(first, [installed]), repair(second, [installed])])
+        assert sorted(answers) == [201, 409]
+        assert len(read(app, hosts_of, part_id)) == 1
+
+
+def test_two_intakes_of_one_unit_at_once_open_one_repair(live):
+    app, key = live
+    for _ in range(ROUNDS):
+        item_id, code, _ = made(app, a_unit)
+        intake = repair(code, completed=False)
+        answers = race(app, key, [intake, repair(code, completed=False)])
+        assert sorted(answers) == [201, 409]
+        assert read(app, open_repairs, item_id) == 1
+
+
+def test_a_part_installed_and_scrapped_at_once_is_one_or_the_other(live):
+    app, key = live
+    for _ in range(ROUNDS):
+        (_, host, _), (part_id, part, _) = made(
+            app, lambda session: [a_unit(session), a_unit(session)]
+        )
+        install = repair(host, [{"direction": "installed", "item_code": part}])
+        answers = race(app, key, [install, scrap(part)])
+        assert sorted(answers) == [201, 409]
+        assert read(app, scrapped, part_id) != bool(read(app, hosts_of, part_id))
+
+
+def test_a_removal_undone_while_the_part_is_scrapped_is_one_or_the_other(live):
+    app, key = live
+    for _ in range(ROUNDS):
+
+        def removed(session):
+            host, part = unit(session), unit(session)
+            tracked = {"part_number": "PCB-1", "item_code": part.code}
+            earlier = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+            factories.make_repair(
+                session,
+                host,
+                received_at=earlier,
+                completed_at=earlier,
+                parts=[{"direction": PartDirection.installed, **tracked}],
+            )
+            removal = factories.make_repair(
+                session, host, parts=[{"direction": PartDirection.removed, **tracked}]
+            )
+            return removal.id, part.id, part.code
+
+        removal_id, part_id, part = made(app, removed)
+        void = (f"/api/v1/repairs/{removal_id}/void", {"reason": "wrong"})
+        answers = race(app, key, [void, scrap(part)])
+        assert sorted(answers) in ([200, 409], [201, 409]), answers
+        assert not (read(app, scrapped, part_id) and read(app, hosts_of, part_id))
+
+
+def test_a_unit_scrapped_twice_at_once_takes_its_parts_once(live):
+    app, key = live
+    for _ in range(ROUNDS):
+
+        def assembled(session):
+            host, part = unit(session), unit(session)
+            tracked = {
+                "direction": PartDirection.installed,
+                "part_number": "P",
+                "item_code": part.code,
+            }
+            factories.make_repair(session, host, parts=[tracked])
+            return host.code, part.id
+
+        code, part_id = made(app, assembled)
+        assert sorted(race(app, key, [scrap(code), scrap(code)])) == [201, 409]
+        assert read(app, live_scraps, part_id) == 1
