@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.fields import Code, Id, Text
+from api.schemas.fields import Code, Id, ItemCode, Text
 
 MAX_BULK_RECORDS = 10_000
 
@@ -20,7 +20,7 @@ class RecordIn(Schema):
 class SubjectIn(RecordIn):
     """A record about one item (by its code) or a batch as a whole (by id)."""
 
-    item_code = fields.String(validate=validate.Length(min=1, max=64))
+    item_code = ItemCode()
     batch_id = Id()
 
     @validates_schema

@@ -52,6 +52,20 @@ class Text(fields.String):
         return text
 
 
+def plain_text(value: str) -> str:
+    """Refuse control characters and lone surrogates (as Text does, without trimming)."""
+    if CONTROL_CHARS.search(value):
+        raise ValidationError("control characters are not allowed")
+    if SURROGATES.search(value):
+        raise ValidationError("not valid Unicode text (lone surrogate)")
+    return value
+
+
+def ItemCode(**kwargs) -> fields.String:
+    """A unit's code as printed or typed; trace.codes reads it (case, hyphens, look-alikes)."""
+    return fields.String(validate=[validate.Length(min=1, max=64), plain_text], **kwargs)
+
+
 class Code(fields.String):
     """An identifier (SKU, line or station code, badge): no spaces, at most `max_length`."""
 

@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.schemas.capture import RecordIn, TraceRecordOut
-from api.schemas.fields import Code, Id, StrictFloat, Text, Time
+from api.schemas.fields import Code, Id, ItemCode, StrictFloat, Text, Time
 from trace.logistics.models import ShipmentStatus
 
 MAX_SHIPMENT_ITEMS = 10_000
@@ -20,7 +20,7 @@ class ShipmentIn(RecordIn):
     shipped_at = Time(required=True)
     expected_at = Time(allow_none=True)
     item_codes = fields.List(
-        fields.String(validate=validate.Length(min=1, max=64)),
+        ItemCode(),
         load_default=list,
         validate=validate.Length(max=MAX_SHIPMENT_ITEMS),
         metadata={"description": "items by code"},

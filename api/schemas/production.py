@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from api.schemas.capture import RecordIn, TraceRecordOut
 from api.schemas.common import PageQuery
-from api.schemas.fields import MAX_ID, Code, Id, Pattern, StrictInt, Text, Time
+from api.schemas.fields import MAX_ID, Code, Id, ItemCode, Pattern, StrictInt, Text, Time
 from trace.production.models import BatchStatus, ItemStatus
 from trace.production.scrapping import MAX_SALVAGED
 
@@ -90,7 +90,7 @@ class ItemLookupQuery(Schema):
 
 
 class ScrapIn(RecordIn):
-    item_code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    item_code = ItemCode(required=True)
     station = Code(
         32,
         allow_none=True,
@@ -99,7 +99,7 @@ class ScrapIn(RecordIn):
     occurred_at = Time(required=True)
     reason = Text(500, required=True)
     salvaged = fields.List(
-        fields.String(validate=validate.Length(min=1, max=64)),
+        ItemCode(),
         load_default=list,
         validate=validate.Length(max=MAX_SALVAGED),
         metadata={

@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.schemas.capture import RecordIn, TraceRecordOut
-from api.schemas.fields import Code, StrictBool, Text, Time
+from api.schemas.fields import Code, ItemCode, StrictBool, Text, Time
 from trace.service.models import PartDirection, RepairOutcome
 
 MAX_PARTS = 100
@@ -14,9 +14,8 @@ class RepairPartIn(Schema):
     part_number = Code(64, required=True)
     serial = Text(64, allow_none=True)
     lot = Text(64, allow_none=True)
-    item_code = fields.String(
+    item_code = ItemCode(
         allow_none=True,
-        validate=validate.Length(min=1, max=64),
         metadata={"description": "the part's own code when it is a tracked item"},
     )
 
@@ -27,7 +26,7 @@ class RepairPartIn(Schema):
 
 
 class RepairIn(RecordIn):
-    item_code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    item_code = ItemCode(required=True)
     technician = Text(120, required=True, metadata={"description": "name or staff id"})
     received_at = Time(required=True)
     completed_at = Time(

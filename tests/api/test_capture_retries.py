@@ -153,3 +153,39 @@ def test_a_value_where_the_first_post_had_none_is_other_content(api, kind, chang
     response = client.post(url, json={"event_id": event_id, **data, **change})
     assert response.status_code == 409
     assert "event_id" in response.json["error"]["fields"]
+
+
+LONE_SURROGATE = "AB\udc00CD"
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "field"),
+    [
+        ("inspection", {"item_code": LONE_SURROGATE}, "item_code"),
+        ("shipment", {"item_codes": [LONE_SURROGATE]}, "item_codes"),
+        ("repair", {"item_code": LONE_SURROGATE}, "item_code"),
+        (
+            "repair",
+            {"parts": [{"direction": "installed", "part_number": "P", "item_code": "\ud800"}]},
+            "parts",
+        ),
+        ("scrap", {"item_code": LONE_SURROGATE}, "item_code"),
+        ("scrap", {"salvaged": [LONE_SURROGATE]}, "salvaged"),
+        ("scrap", {"item_code": "AB\x07CD"}, "item_code"),
+    ],
+)
+def test_a_code_that_is_not_text_is_a_422_naming_it_and_writes_nothing(
+    api, session, kind, change, field, world
+):
+    url, data, _ = KINDS[kind](world)
+    client = api(ROLE[kind])
+    before = factories.count(session, AuditEntry)
+    response = client.post(url, json={"event_id": str(uuid.uuid4()), **data, **change})
+    assert response.status_code == 422, response.json
+    assert field in response.json["error"]["fields"]
+    assert factories.count(session, AuditEntry) == before
+    bulk = client.post(
+        f"{url}/bulk", json={"records": [{"event_id": str(uuid.uuid4()), **data, **change}]}
+    )
+    assert bulk.status_code == 422
+    assert factories.count(session, AuditEntry) == before
