@@ -317,6 +317,30 @@ def test_a_unit_cannot_take_in_a_part_it_is_itself_inside(session):
     assert record(session, controller, parts=[installed("X", item_code=kettle.code)]).id
 
 
+def test_one_post_cannot_put_two_units_inside_each_other(session):
+    kettle, pump, controller = old_item(session), old_item(session), old_item(session)
+    loops = [
+        [(kettle, pump), (pump, kettle)],
+        [(kettle, pump), (pump, controller), (controller, kettle)],
+    ]
+    for loop in loops:
+        posted = [repair(host, parts=[installed("X", item_code=part.code)]) for host, part in loop]
+        error = refused(session, *posted)
+        assert error.status == 409
+        last = str(len(loop) - 1)
+        assert error.fields["records"][last]["parts"]["0"] == {
+            "item_code": ["contains the repaired unit"]
+        }
+        assert factories.count(session, ItemComponent) == 0
+    # A part taken out earlier in the post no longer holds what it held.
+    record(session, kettle, parts=[installed("PUMP-2", item_code=pump.code)])
+    out_and_in = [
+        repair(kettle, parts=[removed("PUMP-2", item_code=pump.code)]),
+        repair(pump, parts=[installed("K", item_code=kettle.code)]),
+    ]
+    assert all(r.created for r in service.record_repairs(session, TECHNICIAN, out_and_in))
+
+
 def test_voiding_a_removal_cannot_close_a_loop(session):
     # The pump comes out of the kettle, the kettle goes into the pump: voiding the removal
     # would put the pump back inside the kettle that is inside it.

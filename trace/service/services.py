@@ -85,6 +85,8 @@ class Workshop:
         self.opened: set[int] = set()  # units taken in by this post
         self.installing: set[int] = set()  # tracked parts installed by this post
         self.closing: set[int] = set()  # components removed by this post
+        # Where this post puts tracked parts: part id -> the unit it goes into (None: out).
+        self.moved: dict[int, int | None] = {}
         self.refresh()
 
     def refresh(self) -> None:
@@ -94,6 +96,10 @@ class Workshop:
         self.open_shipment = open_shipment_numbers(self.session, self.unit_ids)
         self.installed = installed_parts(self.session, self.part_ids)
         self.components = _components_of(self.session, self.unit_ids)
+
+    def hosts_of(self, item_id: int) -> list[int]:
+        """The units that will hold `item_id` once this post is in (see _hosts_of)."""
+        return _hosts_of(self.session, item_id, self.moved)
 
     def part_item(self, code: str | None) -> Item | None:
         if not code:
@@ -108,19 +114,25 @@ class Workshop:
 MAX_ASSEMBLY_DEPTH = 64
 
 
-def _hosts_of(session: Session, item_id: int) -> list[int]:
+def _hosts_of(
+    session: Session, item_id: int, moved: dict[int, int | None] | None = None
+) -> list[int]:
     """The units that hold `item_id` now, innermost first: its host, its host's host, ...
 
     Each unit sits in at most one other at a time (a part must be removed before it is
-    installed elsewhere), so this is a chain, walked one indexed step per level.
+    installed elsewhere), so this is a chain, walked one indexed step per level. `moved`
+    gives the hosts a post's earlier records change (part id -> new host or None).
     """
-    hosts, current = [], item_id
+    hosts, current, moved = [], item_id, moved or {}
     for _ in range(MAX_ASSEMBLY_DEPTH):
-        current = session.scalar(
-            select(ItemComponent.item_id).where(
-                ItemComponent.component_item_id == current, ItemComponent.removed_at.is_(None)
+        if current in moved:
+            current = moved[current]
+        else:
+            current = session.scalar(
+                select(ItemComponent.item_id).where(
+                    ItemComponent.component_item_id == current, ItemComponent.removed_at.is_(None)
+                )
             )
-        )
         if current is None or current in hosts:
             return hosts
         hosts.append(current)
@@ -352,6 +364,8 @@ def _part(known: Workshop, item: Item, part: dict) -> dict:
         _check_installable(known, item, tracked)
     else:
         row["_closes"] = _matching_component(known, item, row)
+        if row["_closes"] is not None and tracked is not None:
+            known.moved[tracked.id] = None
     return row
 
 
@@ -375,7 +389,7 @@ def _check_installable(known: Workshop, item: Item, tracked: Item | None) -> Non
         return
     if tracked.id == item.id:
         raise Invalid("a unit cannot contain itself", {"item_code": ["the repaired item"]})
-    if tracked.id in _hosts_of(known.session, item.id):
+    if tracked.id in known.hosts_of(item.id):
         raise Conflict(
             f"the repaired unit is itself inside part {tracked.code}; a unit cannot contain "
             "what contains it",
@@ -391,6 +405,7 @@ def _check_installable(known: Workshop, item: Item, tracked: Item | None) -> Non
             {"item_code": ["installed elsewhere"]},
         )
     known.installing.add(tracked.id)
+    known.moved[tracked.id] = item.id
 
 
 def _went_with(session: Session, part: Item, unit: Item) -> bool:
