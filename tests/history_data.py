@@ -77,7 +77,7 @@ def build_story(session: Session, gtin: bool = True) -> Story:
     _genealogy(session, item, component, kit)
     inspections = _inspections(session, item, batch, qc, inspector)
     process_records = _process_records(session, item, batch, oven)
-    shipments, shipment_events = _shipments(session, item, batch)
+    shipments, shipment_events = _shipments(session, item, sibling, batch)
     repair = _repair(session, item, component)
     production.change_batch_status(session, "test", batch, BatchStatus.released)
     production.change_batch_status(
@@ -226,7 +226,9 @@ def _process_records(session, item, batch, oven) -> dict:
     return {"own": own, "hot": hot, "wrong": wrong, "fixed": fixed}
 
 
-def _shipments(session, item, batch):
+def _shipments(session, item, sibling, batch):
+    """The unit goes on its own (SH-1001, its events logged); the rest of its batch, the
+    sibling, goes whole-batch (SH-1002, its delivery only confirmed)."""
     direct = Shipment(
         **record_fields(),
         number="SH-1001",
@@ -255,6 +257,7 @@ def _shipments(session, item, batch):
     session.flush()
     session.add(ShipmentItem(shipment_id=direct.id, item_id=item.id, open=False))
     session.execute(shipment_batch.insert().values(shipment_id=whole.id, batch_id=batch.id))
+    session.add(ShipmentItem(shipment_id=whole.id, item_id=sibling.id, open=False))
     departed = _logged(direct, at(3), ShipmentStatus.shipped, "Ningbo")
     moving = _logged(direct, at(4, 2), ShipmentStatus.in_transit, "Jiaxing hub")
     delivered = _logged(direct, at(4, 15), ShipmentStatus.delivered, "Shanghai")

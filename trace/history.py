@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from trace.audit.models import AuditEntry
@@ -592,20 +592,8 @@ def _whole_batch_shipments():
 def _item_shipments_query():
     carried = select(ShipmentItem.shipment_id).where(ShipmentItem.item_id == bindparam("item_id"))
     whole = _whole_batch_shipments()
-    return (
-        select(
-            *_SHIPMENT_COLUMNS,
-            ShipmentItem.item_id.label("listed"),
-            Shipment.id.in_(whole).label("whole_batch"),
-        )
-        .outerjoin(
-            ShipmentItem,
-            and_(
-                ShipmentItem.shipment_id == Shipment.id,
-                ShipmentItem.item_id == bindparam("item_id"),
-            ),
-        )
-        .where(or_(Shipment.id.in_(carried), Shipment.id.in_(whole)))
+    return select(*_SHIPMENT_COLUMNS, Shipment.id.in_(whole).label("whole_batch")).where(
+        Shipment.id.in_(carried)
     )
 
 
@@ -628,10 +616,10 @@ def _shipment_events_query():
 
 
 def _item_shipments(session: Session, ids: dict) -> list[Event]:
-    """Shipments that carried the item: listed with it, or with its whole batch."""
+    """Shipments that carried the item, listed with it or with its whole batch (which
+    lists the units it took: one left behind, in repair say, was not carried)."""
     rows = _run(session, _item_shipments_query(), ids).all()
-    # A whole-batch shipment lists the batch's items too; then it is about this unit itself.
-    scopes = {row.id: ("batch" if row.listed is None else "item") for row in rows}
+    scopes = {row.id: "item" for row in rows}
     wholes = {row.id for row in rows if row.whole_batch}
     return _shipment_events(session, rows, scopes, wholes, {})
 

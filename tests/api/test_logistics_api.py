@@ -1,5 +1,6 @@
 """The shipment and logistics-event API: status codes, retries, delivery, voiding, bad input."""
 
+import datetime as dt
 import json
 import uuid
 
@@ -143,6 +144,31 @@ def test_a_whole_batch_ships_and_its_items_are_listed(api, world):
     assert page["items"][0]["status"] == "shipped"
     rest = client.get(f"/api/v1/shipments/{stored['id']}/items?after={page['next_after']}").json
     assert [i["code"] for i in rest["items"]] == [world["items"][2].code]
+
+
+def test_a_unit_a_whole_batch_shipment_left_behind_has_no_part_in_it(api, client, world):
+    behind = world["items"][1].code
+    intake = {
+        "event_id": str(uuid.uuid4()),
+        "item_code": behind,
+        "technician": "Li Wei",
+        "received_at": dt.datetime.now(dt.UTC).isoformat(),
+        "symptom": "Found scratched at packing",
+    }
+    assert api("technician").post("/api/v1/repairs", json=intake).status_code == 201
+    logistics = api("logistics")
+    stored = shipped(logistics, world, item_codes=[], batch_ids=[world["batch"].id])
+    assert stored["item_count"] == 2
+    delivered = event_body(status="delivered", occurred_at="2026-11-04T10:00:00+08:00")
+    path = f"/api/v1/shipments/{stored['id']}/events"
+    assert logistics.post(path, json=delivered).status_code == 201
+    story = logistics.get(f"/api/v1/items/{behind}/history").json["events"]
+    assert not [e for e in story if e["kind"] in ("shipment", "shipment_event", "delivery")]
+    page = client.get(f"/s/{behind}", headers={"Accept": "application/json"}).json
+    assert page["shipments"] == [] and page["status"] == "in_repair"
+    assert page["warranty"]["basis"] != "delivery"
+    taken = client.get(f"/s/{world['items'][0].code}", headers={"Accept": "application/json"})
+    assert [s["status"] for s in taken.json["shipments"]] == ["delivered"]
 
 
 def test_events_and_delivery_confirmation(api, world):

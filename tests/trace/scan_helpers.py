@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests import factories
@@ -137,7 +138,12 @@ def shipment(
     for item in items:
         session.add(ShipmentItem(shipment_id=record.id, item_id=item.id, open=False))
     for batch in batches:
+        # As the domain ships a whole batch: the link, and each of its units listed.
         session.execute(shipment_batch.insert().values(shipment_id=record.id, batch_id=batch.id))
+        listed = {item.id for item in items}
+        for unit in session.scalars(select(Item).where(Item.batch_id == batch.id)):
+            if unit.id not in listed:
+                session.add(ShipmentItem(shipment_id=record.id, item_id=unit.id, open=False))
     for event_status, at, location in events:
         session.add(
             ShipmentEvent(

@@ -24,7 +24,6 @@ ITEM_KINDS = {
     "batch_status",
     "shipment",
     "shipment_event",
-    "delivery",
     "repair",
     "complaint",
     "scrapped",
@@ -80,9 +79,7 @@ def test_batch_level_records_appear_in_each_unit_of_the_batch(session, story):
         events = history.item_history(session, unit)
         sampling = _one(events, "inspection", story.inspections["sampling"].id)
         hot = _one(events, "process_record", story.process_records["hot"].id)
-        whole = _one(events, "shipment", story.shipments["whole"].id)
-        assert sampling.scope == hot.scope == whole.scope == "batch"
-        assert whole.data["whole_batch"] is True
+        assert sampling.scope == hot.scope == "batch"
     sibling = history.item_history(session, story.sibling)
     assert not _of(sibling, "inspection", story.inspections["failed"].id)
     assert not _of(sibling, "repair") and not _of(sibling, "complaint")
@@ -147,10 +144,20 @@ def test_shipments_with_their_events_and_a_delivery_told_once(session, story):
     assert direct.data["tracking_number"] == "SF123456789CN"
     logged = [e.data["status"] for e in _of(events, "shipment_event")]
     assert logged == ["shipped", "in_transit", "in_transit", "delivered"]
-    # The direct shipment's delivery was logged; the whole-batch one only confirmed.
+    # The direct shipment's delivery was logged: no second, confirmed one.
+    assert not _of(events, "delivery")
+
+
+def test_a_whole_batch_shipment_is_in_the_story_of_the_units_it_took(session, story):
+    whole = story.shipments["whole"]
+    events = history.item_history(session, story.sibling)
+    shipment = _one(events, "shipment", whole.id)
+    assert shipment.scope == "item" and shipment.data["whole_batch"] is True
+    # Its delivery was only confirmed, not logged: told once, at the confirmed time.
     [delivery] = _of(events, "delivery")
-    assert delivery.id == story.shipments["whole"].id
-    assert delivery.time == story.shipments["whole"].delivered_at
+    assert (delivery.id, delivery.time) == (whole.id, whole.delivered_at)
+    # The unit that went on its own (on its way then) was not taken, nor is it told.
+    assert not _of(history.item_history(session, story.item), "shipment", whole.id)
 
 
 def test_a_shipment_that_lists_the_unit_of_a_whole_batch_is_about_the_unit(session, story):

@@ -397,8 +397,8 @@ def test_jsonable():
 
 def test_units_of_a_batch_share_its_parts_and_nobody_can_change_them(session, item):
     records.process_record(session, batch=item.batch)
-    records.shipment(session, batches=[item.batch])
     other = factories.make_item(session, item.batch)
+    records.shipment(session, batches=[item.batch])  # carrying both units
     first, second = story_of(session, item), story_of(session, other)
     for part in ("process_parameters", "shipments"):
         assert first[part] is second[part] and story.is_shared(first[part])

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from types import MappingProxyType
 
-from sqlalchemy import Connection, and_, bindparam, or_, select, union_all
+from sqlalchemy import Connection, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from trace.catalog.models import Inspector, Product, mask_badge
@@ -26,7 +26,6 @@ from trace.logistics.models import (
     ShipmentEvent,
     ShipmentItem,
     ShipmentStatus,
-    shipment_batch,
 )
 from trace.production.models import Batch, BatchStatus, ItemStatus, Scrap
 from trace.quality.models import Inspection, Measurement, ProcessRecord
@@ -294,17 +293,10 @@ _SHIPMENTS = CompiledQuery(
         and_(ShipmentEvent.shipment_id == Shipment.id, ShipmentEvent.voided_at.is_(None)),
     )
     .where(
-        # One list of both kinds (an OR of two lists made SQLite look the events up for
-        # each list and sort them anew: twice as slow).
+        # The shipments that carried the unit: a whole-batch shipment lists the units it
+        # took, and one that left this unit behind (in repair, say) is not in its story.
         Shipment.id.in_(
-            union_all(
-                select(ShipmentItem.shipment_id).where(
-                    ShipmentItem.item_id == bindparam("item_id")
-                ),
-                select(shipment_batch.c.shipment_id).where(
-                    shipment_batch.c.batch_id == bindparam("batch_id")
-                ),
-            )
+            select(ShipmentItem.shipment_id).where(ShipmentItem.item_id == bindparam("item_id"))
         ),
         Shipment.voided_at.is_(None),
     )
@@ -313,7 +305,7 @@ _SHIPMENTS = CompiledQuery(
 
 
 def _shipments(connection: Connection, item: ScannedItem) -> Sequence[Mapping]:
-    rows = _SHIPMENTS.rows(connection, item_id=item.id, batch_id=item.batch_id)
+    rows = _SHIPMENTS.rows(connection, item_id=item.id)
     return _shared(_shipment_timelines, rows)
 
 
