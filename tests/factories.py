@@ -86,6 +86,10 @@ def make_batch(session: Session, product=None, line=None, **overrides):
     return production.open_batch(session, ACTOR, **data)
 
 
+# Before the times the tests post records at (shipments from 2026-11-02, say).
+MADE = dt.datetime(2026, 10, 1, 8, tzinfo=dt.UTC)
+
+
 def make_item(session: Session, batch=None, **overrides) -> Item:
     """One item, inserted directly: serialization has its own tests."""
     batch = batch or make_batch(session)
@@ -94,6 +98,7 @@ def make_item(session: Session, batch=None, **overrides) -> Item:
         batch_id=batch.id,
         serial=overrides.pop("serial", unique("S")),
         code=overrides.pop("code", codes.new_code()),
+        produced_at=overrides.pop("produced_at", MADE),
         **overrides,
     )
     session.add(item)

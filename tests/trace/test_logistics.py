@@ -24,6 +24,7 @@ from trace.logistics.models import (
 from trace.production.models import BatchStatus, Item, ItemStatus
 from trace.production.services import change_batch_status
 from trace.quality.models import InspectionResult
+from trace.service.models import PartDirection
 
 SHIPPER = Principal("key:wms1", Role.logistics)
 OTHER_SHIPPER = Principal("key:wms2", Role.logistics)
@@ -184,6 +185,46 @@ def test_expected_before_shipped_is_refused(session):
     record = shipment([factories.make_item(session)], expected_at=SHIPPED_AT - dt.timedelta(days=1))
     error = refused(logistics.record_shipments, session, SHIPPER, [record])
     assert error.status == 422 and "expected_at" in error.fields["records"]["0"]
+
+
+def test_a_unit_cannot_leave_before_it_was_made(session):
+    late = factories.make_item(session, produced_at=SHIPPED_AT + dt.timedelta(hours=1))
+    error = refused(logistics.record_shipments, session, SHIPPER, [shipment([late])])
+    assert error.status == 422
+    assert error.fields["records"]["0"] == {"shipped_at": [f"before {late.code} was made"]}
+    assert statuses(session, late) == [ItemStatus.produced]
+
+
+def test_a_whole_batch_takes_only_the_units_made_by_the_time_it_left(session):
+    batch = factories.make_batch(session)
+    made = factories.make_item(session, batch)
+    later = factories.make_item(session, batch, produced_at=SHIPPED_AT + dt.timedelta(hours=1))
+    stored = ship(session, batches=[batch])
+    carried = select(ShipmentItem.item_id).where(ShipmentItem.shipment_id == stored.id)
+    assert list(session.scalars(carried)) == [made.id]
+    assert statuses(session, made, later) == [ItemStatus.shipped, ItemStatus.produced]
+
+
+def _installed(session, part):
+    tracked = {"direction": PartDirection.installed, "part_number": "PUMP", "item_code": part.code}
+    host = factories.make_item(session)
+    factories.make_repair(session, host, parts=[tracked])
+    return host
+
+
+def test_a_part_inside_a_unit_cannot_leave_on_its_own(session):
+    batch = factories.make_batch(session)
+    part, spare = factories.make_item(session, batch), factories.make_item(session, batch)
+    host = _installed(session, part)
+    error = refused(logistics.record_shipments, session, SHIPPER, [shipment([part])])
+    assert error.status == 409
+    [why] = error.fields["records"]["0"]["item_codes"]["0"]
+    assert why == f"item {part.code} is installed in unit {host.code}: a repair removes it first"
+    # Its batch shipped whole leaves it where it is, inside the unit.
+    stored = ship(session, batches=[batch])
+    carried = select(ShipmentItem.item_id).where(ShipmentItem.shipment_id == stored.id)
+    assert list(session.scalars(carried)) == [spare.id]
+    assert statuses(session, part) == [ItemStatus.produced]
 
 
 # --- overrides -----------------------------------------------------------------------------

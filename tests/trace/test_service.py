@@ -341,6 +341,19 @@ def test_one_post_cannot_put_two_units_inside_each_other(session):
     assert all(r.created for r in service.record_repairs(session, TECHNICIAN, out_and_in))
 
 
+def test_a_part_inside_a_unit_is_not_taken_in_on_its_own(session):
+    kettle, pump = old_item(session), old_item(session)
+    record(session, kettle, parts=[installed("PUMP-2", item_code=pump.code)])
+    error = refused(session, repair(pump, completed_at=None, outcome=None))
+    assert error.status == 409
+    assert error.fields["records"]["0"] == {"item_code": [f"inside unit {kettle.code}"]}
+    assert status(session, pump) is ItemStatus.produced
+    # Taken out first, it may be.
+    record(session, kettle, parts=[removed("PUMP-2", item_code=pump.code)])
+    record(session, pump, completed_at=None, outcome=None)
+    assert status(session, pump) is ItemStatus.in_repair
+
+
 def test_voiding_a_removal_cannot_close_a_loop(session):
     # The pump comes out of the kettle, the kettle goes into the pump: voiding the removal
     # would put the pump back inside the kettle that is inside it.

@@ -50,11 +50,14 @@ from trace.logistics.models import (
     shipment_batch,
 )
 from trace.pagination import Page, paginate
-from trace.production.models import Batch, BatchStatus, Item, ItemStatus
+from trace.production.models import Batch, BatchStatus, Item, ItemComponent, ItemStatus
+from trace.production.services import installed_parts
 from trace.production.status import ITEM, derive_statuses
 from trace.records import void_record
 
 SHIPMENT_ITEM = ShipmentItem.__table__
+SHIPMENT = Shipment.__table__
+COMPONENT = ItemComponent.__table__
 IN_STOCK = (ItemStatus.produced, ItemStatus.failed)
 # Statuses a shipment moves an item between; repairs and scrapping are not its business.
 MOVABLE = (ItemStatus.produced, ItemStatus.failed, ItemStatus.shipped, ItemStatus.delivered)
@@ -100,6 +103,7 @@ class Stock:
         """Read again what is in open shipments and in stock: a correction changes both."""
         item_ids = [item.id for item in self.items.values() if isinstance(item, Item)]
         self.open_shipment = open_shipment_numbers(self.session, item_ids)
+        self.installed = installed_parts(self.session, item_ids) if item_ids else {}
         self.batch_stock = _batch_stock(self.session, self.whole)
 
     def take(self, number: str, items: list[Item], batches: list[Batch]) -> None:
@@ -146,6 +150,7 @@ def _shipment_row(stock: Stock, refs: References, data: dict, digest: str) -> di
     replaced_id = _replaced_shipment(refs, stock, data)
     _check_number(stock, data["number"])
     items = _explicit_items(stock, data.get("item_codes", []))
+    _check_made_by(items, shipped_at)
     batches = _whole_batches(stock, data.get("batch_ids", []))
     override = _override(stock, data, items, batches)
     stock.take(data["number"], items, batches)
@@ -168,6 +173,16 @@ def _shipment_row(stock: Stock, refs: References, data: dict, digest: str) -> di
         "_batch_ids": [batch.id for batch in batches],
         "_override": override,
     }
+
+
+def _check_made_by(items: list[Item], shipped_at) -> None:
+    """A unit cannot leave before it was made (a whole batch takes the units made by then)."""
+    early = [item.code for item in items if item.produced_at > shipped_at]
+    if early:
+        raise Invalid(
+            "shipped before its items were made",
+            {"shipped_at": [f"before {code} was made" for code in early[:10]]},
+        )
 
 
 def _check_expected(data: dict, shipped_at) -> None:
@@ -223,6 +238,9 @@ def _why_not_shippable(stock: Stock, item: Item) -> str | None:
         return f"item {item.code}'s batch is shipped whole by {number} of this post"
     if item.status in UNSHIPPABLE:
         return f"item {item.code} is {item.status.value}"
+    if item.id in stock.installed:
+        host = stock.session.get(Item, stock.installed[item.id].item_id)
+        return f"item {item.code} is installed in unit {host.code}: a repair removes it first"
     return None
 
 
@@ -312,11 +330,17 @@ def _ship_whole_batches(session: Session, shipment_ids: list[int]) -> None:
     listed = select(SHIPMENT_ITEM.c.item_id).where(
         SHIPMENT_ITEM.c.shipment_id == link.shipment_id, SHIPMENT_ITEM.c.item_id == ITEM.c.id
     )
+    # In stock, made by the time it left, and not inside another unit.
+    installed = select(COMPONENT.c.id).where(
+        COMPONENT.c.component_item_id == ITEM.c.id, COMPONENT.c.removed_at.is_(None)
+    )
     items = (
         select(link.shipment_id, ITEM.c.id, true())
         .join_from(shipment_batch, ITEM, ITEM.c.batch_id == link.batch_id)
+        .join(SHIPMENT, SHIPMENT.c.id == link.shipment_id)
         .where(link.shipment_id.in_(shipment_ids), ITEM.c.status.in_(IN_STOCK))
-        .where(~listed.exists())
+        .where(ITEM.c.produced_at <= SHIPMENT.c.shipped_at)
+        .where(~listed.exists(), ~installed.exists())
     )
     columns = ["shipment_id", "item_id", "open"]
     session.execute(insert(SHIPMENT_ITEM).from_select(columns, items))

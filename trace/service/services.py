@@ -95,6 +95,7 @@ class Workshop:
         self.open_repairs = _open_repairs(self.session, self.unit_ids)
         self.open_shipment = open_shipment_numbers(self.session, self.unit_ids)
         self.installed = installed_parts(self.session, self.part_ids)
+        self.units_inside = installed_parts(self.session, self.unit_ids)
         self.components = _components_of(self.session, self.unit_ids)
 
     def hosts_of(self, item_id: int) -> list[int]:
@@ -303,6 +304,12 @@ def _check_intake(known: Workshop, item: Item, completed_at: dt.datetime | None)
         raise Conflict(
             f"item {item.code} is taken in by another repair of this post",
             {"item_code": ["in repair"]},
+        )
+    if item.id in known.units_inside:
+        host = known.session.get(Item, known.units_inside[item.id].item_id)
+        raise Conflict(
+            f"item {item.code} is inside unit {host.code}: take that in, or remove it first",
+            {"item_code": [f"inside unit {host.code}"]},
         )
     if item.id in known.open_shipment:
         number = known.open_shipment[item.id]
