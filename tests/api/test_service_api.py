@@ -9,6 +9,7 @@ import pytest
 from tests import factories
 from trace import codes
 from trace.audit.models import AuditEntry
+from trace.logistics.models import ShipmentStatus
 from trace.production.models import ItemComponent
 from trace.service.models import Repair, RepairPart
 
@@ -218,3 +219,34 @@ def test_malformed_and_non_json_bodies_are_refused(api, session, world):
     )
     assert client.post("/api/v1/repairs", data=json.dumps(body(world))).status_code == 415
     assert counts(session) == before
+
+
+def test_the_scan_page_and_the_service_desk_count_the_warranty_alike(api, client, session):
+    now = dt.datetime.now(dt.UTC)
+    product = factories.make_product(session, warranty_months=1)
+    unit = factories.make_item(
+        session, factories.make_batch(session, product), produced_at=now - dt.timedelta(days=90)
+    )
+    noon = now.replace(hour=4, minute=0, second=0, microsecond=0)  # the same day in UTC+8
+    for days_ago in (60, 10):  # delivered, then shipped back after a repair
+        sent = factories.make_shipment(
+            session, [unit], shipped_at=noon - dt.timedelta(days=days_ago + 1)
+        )
+        factories.make_shipment_event(
+            session,
+            sent,
+            status=ShipmentStatus.delivered,
+            occurred_at=noon - dt.timedelta(days=days_ago),
+        )
+    session.commit()
+    page = client.get(f"/s/{unit.code}", headers={"Accept": "application/json"}).json
+    first = (noon - dt.timedelta(days=60)).date().isoformat()
+    assert (page["warranty"]["starts_on"], page["warranty"]["active"]) == (first, False)
+    data = {
+        "event_id": str(uuid.uuid4()),
+        "item_code": unit.code,
+        "technician": "Li Wei",
+        "received_at": now.isoformat(),
+        "symptom": "Does not heat",
+    }
+    assert api("technician").post("/api/v1/repairs", json=data).json["under_warranty"] is False

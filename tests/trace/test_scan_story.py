@@ -264,13 +264,14 @@ def test_warranty_from_production_when_nothing_was_delivered(session, item):
     }
 
 
-def test_warranty_from_the_latest_delivery(session, item):
+def test_warranty_from_the_first_delivery_as_the_service_desk_counts_it(session, item):
     records.shipment(session, items=[item], status=ShipmentStatus.delivered, delivered_at=at(5))
-    records.shipment(session, batches=[item.batch], delivered_at=at(9), shipped_at=at(8))
+    # Shipped back after a repair: delivered again, which starts no new warranty.
+    records.shipment(session, items=[item], delivered_at=at(9), shipped_at=at(8))
     records.shipment(session, items=[item], delivered_at=at(20), status=ShipmentStatus.returned)
     warranty = story_of(session, item)["warranty"]
-    assert (warranty["basis"], warranty["starts_on"]) == ("delivery", dt.date(2026, 10, 10))
-    assert warranty["ends_on"] == dt.date(2028, 10, 10)
+    assert (warranty["basis"], warranty["starts_on"]) == ("delivery", dt.date(2026, 10, 6))
+    assert warranty["ends_on"] == dt.date(2028, 10, 6)
 
 
 def test_warranty_days_are_counted_in_the_display_zone(session, item):

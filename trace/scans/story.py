@@ -437,13 +437,14 @@ def warranty(
     now: dt.datetime,
     zone: dt.tzinfo = dt.UTC,
 ) -> dict | None:
-    """The warranty runs the product's months from delivery (the latest delivery we know
-    of is the one closest to the customer), or from production when none is known; it
-    ends with the day of the same date that many months later, days counted in `zone`."""
+    """The warranty runs the product's months from the unit's first delivery (as the
+    service desk counts it, trace.service: a unit shipped back after a repair does not
+    start it again), or from production when none is known; it ends with the day of the
+    same date that many months later, days counted in `zone`."""
     if not months:
         return None
     deliveries = [s["delivered_at"] for s in shipments if s["status"] == "delivered"]
-    start, basis = (max(deliveries), "delivery") if deliveries else (produced_at, "production")
+    start, basis = (min(deliveries), "delivery") if deliveries else (produced_at, "production")
     starts_on = in_zone(start, zone).date()
     ends_on = add_months(starts_on, months)
     return {
