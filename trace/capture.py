@@ -362,7 +362,14 @@ def record_many(
     if errors:
         raise rejected(errors, len(records))
     _insert(session, principal, model, list(new_rows.values()), after_insert)
-    return [_result(earlier, new_rows, data["event_id"]) for data in records]
+    # A record repeated within the post is a retry of its first occurrence.
+    answered: set = set()
+    results = []
+    for data in records:
+        event_id = data["event_id"]
+        results.append(_result(earlier, new_rows, event_id, first=event_id not in answered))
+        answered.add(event_id)
+    return results
 
 
 def _check_replay(previous, digest: str, data: dict) -> None:
@@ -489,10 +496,10 @@ def _returning_statement(table: Table):
     return insert(table).returning(table.c.id, sort_by_parameter_order=True)
 
 
-def _result(earlier: dict, new_rows: dict, event_id) -> Recorded:
+def _result(earlier: dict, new_rows: dict, event_id, first: bool) -> Recorded:
     row = new_rows.get(event_id)
     if row is not None:
-        return Recorded(row["id"], event_id, True, row)
+        return Recorded(row["id"], event_id, first, row)
     return Recorded(earlier[event_id].id, event_id, False)
 
 

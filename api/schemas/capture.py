@@ -14,7 +14,14 @@ class RecordIn(Schema):
         required=True, metadata={"description": "client-chosen; retries reuse it"}
     )
     replaces = Id(metadata={"description": "id of the record of the same kind this corrects"})
-    void_reason = Text(500, metadata={"description": "why the replaced record was wrong"})
+    void_reason = Text(
+        500, metadata={"description": "why the replaced record was wrong; only with replaces"}
+    )
+
+    @validates_schema
+    def _reason_for_a_correction(self, data, **_):
+        if "void_reason" in data and "replaces" not in data:
+            raise ValidationError("only a correction (with replaces) has one", "void_reason")
 
 
 class SubjectIn(RecordIn):

@@ -34,7 +34,7 @@ from marshmallow.decorators import (
 )
 from marshmallow.utils import ensure_text_type, get_value, missing
 
-from api.schemas.fields import NOT_TEXT, Pattern, StrictFloat, Text
+from api.schemas.fields import NOT_TEXT, Pattern, StrictFloat, Text, trimmed
 
 Compiled = Callable[[object], object]
 
@@ -346,7 +346,8 @@ def _string(_source, _field) -> list[str]:
 
 def _text(source: _Source, _field) -> list[str]:
     # Text's rules: trimmed, and neither control characters nor lone surrogates.
-    return [*_is_str(), "v = v.strip()", f"if {source.ref(NOT_TEXT.search, 'not_text')}(v):", _NO]
+    trim, not_text = source.ref(trimmed, "trimmed"), source.ref(NOT_TEXT.search, "not_text")
+    return [*_is_str(), f"v = {trim}(v)", f"if {not_text}(v):", _NO]
 
 
 def _uuid(_source, _field) -> list[str]:

@@ -31,8 +31,21 @@ class Pattern(validate.Regexp):
         return value
 
 
+# What reads as nothing: whitespace (every space Python knows, the ideographic U+3000 the
+# last of them) and the zero-width marks and joiners a pasted text can carry.
+BLANK = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + (
+    "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+)
+
+
+def trimmed(text: str) -> str:
+    """`text` without what reads as nothing at either end (so "\u200b" is blank)."""
+    return text.strip() if text.isascii() else text.strip(BLANK)
+
+
 class Text(fields.String):
-    """A string that is trimmed, not blank when required, free of control characters, and capped.
+    """A string that is trimmed (of invisible marks too), not blank when required, free of
+    control characters, and capped.
 
     The compiled loaders (api/schemas/compiled.py) apply the same rules: strip, then refuse
     NOT_TEXT; keep the two in step.
@@ -44,7 +57,7 @@ class Text(fields.String):
         self.max_length = max_length
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        text = trimmed(super()._deserialize(value, attr, data, **kwargs))
         if CONTROL_CHARS.search(text):
             raise ValidationError("control characters are not allowed")
         if SURROGATES.search(text):
@@ -119,8 +132,19 @@ def in_utc_range(value: dt.datetime) -> None:
         raise ValidationError(TIME_RANGE)
 
 
+class _JustBool(frozenset):
+    """{True} or {False} that 1 and 0 are not in (1 == True, and they hash alike)."""
+
+    def __contains__(self, value) -> bool:
+        return type(value) is bool and frozenset.__contains__(self, value)
+
+
 def StrictBool(**kwargs) -> fields.Boolean:
-    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+    """JSON true or false; not 1, 0, "true" or "yes"."""
+    field = fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+    # Set after: the constructor copies what it is given into plain sets.
+    field.truthy, field.falsy = _JustBool({True}), _JustBool({False})
+    return field
 
 
 def Id(**kwargs) -> fields.Integer:

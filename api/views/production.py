@@ -63,7 +63,7 @@ def get_batch(call, batch_id):
 )
 def link_material_lots(call, batch_id):
     batch = production.get_batch(call.session, batch_id)
-    require_line(call.principal, batch.line_id)
+    require_line(call.principal, batch.line_id, "batch_id")
     return production.link_material_lots(call.session, call.actor, batch, **call.body)
 
 
@@ -79,7 +79,7 @@ def link_material_lots(call, batch_id):
 )
 def change_batch_status(call, batch_id):
     batch = production.get_batch(call.session, batch_id)
-    require_line(call.principal, batch.line_id)
+    require_line(call.principal, batch.line_id, "batch_id")
     return production.change_batch_status(call.session, call.actor, batch, **call.body)
 
 

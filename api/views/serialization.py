@@ -21,5 +21,5 @@ from trace.production.serialization import serialize
 )
 def serialize_batch(call, batch_id):
     batch = production.get_batch(call.session, batch_id)
-    require_line(call.principal, batch.line_id)
+    require_line(call.principal, batch.line_id, "batch_id")
     return serialize(call.session, call.actor, batch, **call.body)

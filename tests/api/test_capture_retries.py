@@ -189,3 +189,25 @@ def test_a_code_that_is_not_text_is_a_422_naming_it_and_writes_nothing(
     )
     assert bulk.status_code == 422
     assert factories.count(session, AuditEntry) == before
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "field"),
+    [
+        ("inspection", {"void_reason": "a typo"}, "void_reason"),  # no replaces
+        ("scrap", {"void_reason": "a typo"}, "void_reason"),
+        ("scrap", {"reason": "\u200b"}, "reason"),  # reads as nothing
+        ("scrap", {"reason": "\u3000\ufeff "}, "reason"),
+        ("inspection", {"is_final": 1}, "is_final"),  # a number, not true
+        ("inspection", {"is_final": 0.0}, "is_final"),
+        ("repair", {"under_warranty": 1}, "under_warranty"),
+    ],
+)
+def test_what_only_looks_right_is_a_422_naming_the_field(api, session, kind, change, field, world):
+    url, data, _ = KINDS[kind](world)
+    client = api(ROLE[kind])
+    before = factories.count(session, AuditEntry)
+    response = client.post(url, json={"event_id": str(uuid.uuid4()), **data, **change})
+    assert response.status_code == 422, response.json
+    assert field in response.json["error"]["fields"]
+    assert factories.count(session, AuditEntry) == before

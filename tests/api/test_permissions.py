@@ -352,6 +352,7 @@ def test_a_bound_line_key_opens_batches_only_on_its_own_line(api, session, two_l
     response = _open_batch(client, two_lines, two_lines["other"], "OTHER-1")
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "forbidden"
+    assert response.get_json()["error"]["fields"] == {"line_id": ["another line's"]}
     assert (factories.count(session, Batch), factories.count(session, AuditEntry)) == before
 
 
@@ -365,6 +366,7 @@ def test_a_bound_line_key_links_material_lots_only_on_its_own_line(api, session,
     path = "/api/v1/batches/{}/material-lots"
     response = client.post(path.format(other.id), data=body, content_type="application/json")
     assert response.status_code == 403
+    assert response.get_json()["error"]["fields"] == {"batch_id": ["another line's"]}
     response = client.post(path.format(own.id), data=body, content_type="application/json")
     assert response.status_code == 200
 

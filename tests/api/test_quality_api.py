@@ -66,6 +66,19 @@ def test_bulk_reports_created_and_replayed(api, session, world):
     assert [r["id"] for r in again.json["results"]] == [r["id"] for r in first.json["results"]]
 
 
+def test_a_record_twice_in_one_bulk_is_created_once_and_then_replayed(api, session, world):
+    record = body(world)
+    response = api("line").post("/api/v1/inspections/bulk", json={"records": [record, record]})
+    assert (response.status_code, response.json["created"], response.json["replayed"]) == (
+        201,
+        1,
+        1,
+    )
+    first, second = response.json["results"]
+    assert first["id"] == second["id"] and (first["created"], second["created"]) == (True, False)
+    assert factories.count(session, Inspection) == 1
+
+
 def test_bulk_errors_name_index_and_field_and_nothing_is_written(api, session, world):
     records = [body(world) for _ in range(5)]
     records[1]["result"] = "maybe"

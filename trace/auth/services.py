@@ -254,14 +254,15 @@ def require_role(principal: Principal, allowed: frozenset[Role]) -> None:
         raise Forbidden(f"role {principal.role.value!r} may not do this")
 
 
-def require_line(principal: Principal, line_id: int) -> None:
-    """A key bound to a line or station acts only for that line."""
+def require_line(principal: Principal, line_id: int, field: str = "line_id") -> None:
+    """A key bound to a line or station acts only for that line; `field` names what the
+    caller gave that belongs to the line (a batch, a station)."""
     if principal.line_id is not None and principal.line_id != line_id:
-        raise Forbidden("this key is bound to another line")
+        raise Forbidden("this key is bound to another line", {field: ["another line's"]})
 
 
 def require_station(principal: Principal, station: Station) -> None:
     """A key bound to a station posts only for that station (and one bound to a line, its line)."""
     if principal.station_id is not None and principal.station_id != station.id:
         raise Forbidden("this key is bound to another station", {"station": ["not this key's"]})
-    require_line(principal, station.line_id)
+    require_line(principal, station.line_id, "station")
