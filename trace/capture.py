@@ -348,12 +348,13 @@ def record_many(
     digests = [payload_digest(data) for data in records]
     refs = References(session, principal, records, model)
     earlier = refs.earlier
-    new_rows, errors = {}, {}
+    new_rows, errors, replaced = {}, {}, set()
     for index, (data, digest) in enumerate(zip(records, digests, strict=True)):
         event_id = data["event_id"]
         try:
             previous = earlier.get(event_id) or new_rows.get(event_id)
             if previous is None:
+                _check_replaced_once(replaced, data)
                 new_rows[event_id] = build_row(refs, data, digest)
             else:
                 _check_replay(previous, digest, data)
@@ -370,6 +371,20 @@ def record_many(
         results.append(_result(earlier, new_rows, event_id, first=event_id not in answered))
         answered.add(event_id)
     return results
+
+
+def _check_replaced_once(replaced: set, data: dict) -> None:
+    """Two corrections of one record in one post: the second is refused by name (the
+    database would refuse it too, but only as an anonymous clash at the end)."""
+    old = data.get("replaces")
+    if old is None:
+        return
+    if old in replaced:
+        raise Conflict(
+            "another record of this post already replaces that record",
+            {"replaces": ["replaced twice in this post"]},
+        )
+    replaced.add(old)
 
 
 def _check_replay(previous, digest: str, data: dict) -> None:

@@ -248,3 +248,17 @@ def test_process_record_bulk_retry(api, session, world):
     assert client.post("/api/v1/process-records/bulk", json={"records": records}).status_code == 201
     assert client.post("/api/v1/process-records/bulk", json={"records": records}).status_code == 200
     assert factories.count(session, ProcessRecord) == 3
+
+
+def test_two_corrections_of_one_record_in_one_bulk_name_the_second(api, session, world):
+    client = api("line")
+    wrong = client.post("/api/v1/inspections", json=body(world, result="fail")).json
+    fixes = [body(world, replaces=wrong["id"], void_reason=why) for why in ("typo", "again")]
+    before = counts(session)
+    response = client.post("/api/v1/inspections/bulk", json={"records": fixes})
+    assert response.status_code == 409
+    assert response.json["error"]["fields"]["records"] == {
+        "1": {"replaces": ["replaced twice in this post"]}
+    }
+    assert counts(session) == before
+    assert client.get(f"/api/v1/inspections/{wrong['id']}").json["voided_at"] is None

@@ -398,6 +398,17 @@ def test_a_shipment_whose_items_left_again_cannot_reopen(session):
         logistics.void_shipment_event(session, SHIPPER, delivery, "scanned too early")
 
 
+def test_a_shipment_whose_unit_went_into_repair_since_cannot_reopen(session):
+    item = factories.make_item(session)
+    stored = ship(session, item)
+    delivery = post_event(session, stored.id, ShipmentStatus.delivered)
+    factories.make_repair(session, item, completed_at=None, outcome=None)
+    with pytest.raises(Conflict) as error:
+        logistics.void_shipment_event(session, SHIPPER, delivery, "scanned too early")
+    assert error.value.fields == {"items": [f"{item.code} is in repair"]}
+    assert statuses(session, item) == [ItemStatus.in_repair]
+
+
 def test_a_returned_shipment_gives_its_items_back(session):
     item = factories.make_item(session)
     stored = ship(session, item)

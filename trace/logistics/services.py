@@ -534,18 +534,22 @@ def _sync_items(session: Session, shipment: Shipment) -> None:
 
 
 def _check_reopenable(session: Session, shipment: Shipment) -> None:
-    """An item that left with this shipment and is now in another open one, or was
-    scrapped since, blocks reopening."""
-    scrapped = session.scalar(
-        select(Item.code)
+    """An item that left with this shipment and is now in another open one, in repair or
+    scrapped since, blocks reopening (it cannot be on its way and in the workshop)."""
+    busy = session.execute(
+        select(Item.code, Item.status)
         .join(ShipmentItem, ShipmentItem.item_id == Item.id)
-        .where(ShipmentItem.shipment_id == shipment.id, Item.status == ItemStatus.scrapped)
+        .where(
+            ShipmentItem.shipment_id == shipment.id,
+            Item.status.in_([ItemStatus.scrapped, ItemStatus.in_repair]),
+        )
         .limit(1)
-    )
-    if scrapped:
+    ).first()
+    if busy:
+        code, status = busy.code, busy.status.value.replace("_", " ")
         raise Conflict(
-            f"item {scrapped} was scrapped since; shipment {shipment.number} cannot reopen",
-            {"items": [f"{scrapped} is scrapped"]},
+            f"item {code} is {status} now; shipment {shipment.number} cannot reopen",
+            {"items": [f"{code} is {status}"]},
         )
     other = aliased(ShipmentItem)
     query = (
