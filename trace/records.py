@@ -57,8 +57,7 @@ def void_record(
     """
     if record.is_voided:
         raise _voided_already(record)
-    if not reason or not reason.strip():
-        raise Invalid("a reason is required to void a record", {reason_field: ["required"]})
+    require_reason(reason, reason_field)
     session.flush()  # both records need their ids before they can be linked
     # Only a live record: two clients voiding (or correcting) it at once both read it
     # live on PostgreSQL; the second waits for the first's row lock, then finds it voided.
@@ -83,6 +82,12 @@ def void_record(
         {"reason": record.void_reason, "replaced_by": replacement.id if replacement else None},
     )
     return record
+
+
+def require_reason(reason: str | None, field: str = "reason") -> None:
+    """A void needs its reason, named as the caller's `field`."""
+    if not reason or not reason.strip():
+        raise Invalid("a reason is required to void a record", {field: ["required"]})
 
 
 def _voided_already(record: TraceRecord) -> Conflict:

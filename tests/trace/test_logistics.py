@@ -227,6 +227,17 @@ def test_a_part_inside_a_unit_cannot_leave_on_its_own(session):
     assert statuses(session, part) == [ItemStatus.produced]
 
 
+def test_a_whole_batch_with_nothing_to_take_then_is_refused(session):
+    batch = factories.make_batch(session)
+    factories.make_item(session, batch, produced_at=SHIPPED_AT + dt.timedelta(hours=1))
+    _installed(session, factories.make_item(session, batch))
+    with pytest.raises(Conflict) as error:
+        logistics.record_shipments(session, SHIPPER, [shipment(batches=[batch])])
+    assert error.value.fields == {
+        "batch_ids": ["no unit in stock, made by shipped_at and not inside another unit"]
+    }
+
+
 # --- overrides -----------------------------------------------------------------------------
 
 

@@ -569,3 +569,17 @@ def test_a_repair_that_installed_a_part_gone_with_the_unit_or_salvaged_stays(ses
     with pytest.raises(Conflict) as error:
         service.void_repair(session, QUALITY, repair, "wrong unit")
     assert error.value.fields == {"repair": [f"scrap {salvaging.id} depends on it"]}
+
+
+def test_a_void_without_a_reason_says_so_before_anything_else(session):
+    unit, pump = factories.make_item(session), factories.make_item(session)
+    installed_in(session, unit, pump)
+    unit_scrap = record(session, unit, salvaged=[pump.code])
+    installed_in(session, factories.make_item(session), pump)  # the pump cannot go back
+    with pytest.raises(Invalid) as error:
+        scrapping.void_scrap(session, QUALITY, unit_scrap, "  ")
+    assert error.value.fields == {"reason": ["required"]}
+    correction = scrap(unit, replaces=unit_scrap.id)
+    assert refused(session, correction, principal=QUALITY).errors[0].fields == {
+        "void_reason": ["required"]
+    }

@@ -448,3 +448,39 @@ def test_a_warranty_running_past_the_year_9999_ends_with_the_last_moment():
         2026, 2, 28, 9, tzinfo=dt.UTC
     )
     assert service.under_warranty(24, start, dt.datetime(9999, 12, 30, tzinfo=dt.UTC))
+
+
+def test_a_part_on_its_way_or_in_the_workshop_is_not_installed(session):
+    kettle = old_item(session)
+    shipped = old_item(session, status=ItemStatus.shipped)
+    in_repair = old_item(session, status=ItemStatus.in_repair)
+    parts = [installed("P", item_code=shipped.code), installed("Q", item_code=in_repair.code)]
+    error = refused(session, repair(kettle, parts=parts))
+    assert error.status == 409
+    assert error.fields["records"]["0"]["parts"] == {
+        "0": {"item_code": ["shipped"]},
+        "1": {"item_code": ["in repair"]},
+    }
+    assert factories.count(session, ItemComponent) == 0
+
+
+def test_one_post_cannot_install_a_part_and_take_it_in_too(session):
+    kettle, pump = old_item(session), old_item(session)
+    posted = [
+        repair(kettle, parts=[installed("PUMP-2", item_code=pump.code)]),
+        repair(pump, completed_at=None, outcome=None),
+    ]
+    error = refused(session, *posted)
+    assert error.fields["records"]["1"] == {"item_code": [f"inside unit {kettle.code}"]}
+    assert status(session, pump) is ItemStatus.produced
+
+
+def test_a_removal_from_a_scrapped_unit_is_not_undone_behind_its_scrap(session):
+    kettle, pump = old_item(session), old_item(session)
+    record(session, kettle, parts=[installed("PUMP-2", item_code=pump.code)])
+    removal = record(session, kettle, parts=[removed("PUMP-2", item_code=pump.code)])
+    factories.make_scrap(session, kettle)
+    with pytest.raises(Conflict) as error:
+        service.void_repair(session, TECHNICIAN, removal, "entered on the wrong unit")
+    assert error.value.fields == {"repair": ["the unit is scrapped"]}
+    assert components(session, kettle)[0].removed_at is not None

@@ -318,6 +318,9 @@ def _after_shipments(session: Session, rows: list[dict]) -> None:
     if whole:
         session.execute(insert(shipment_batch), whole)
         _ship_whole_batches(session, sorted({link["shipment_id"] for link in whole}))
+        _check_carrying(
+            session, [row for row in rows if row["_batch_ids"] and not row["_item_ids"]]
+        )
     _mark_shipped(session, [row["id"] for row in rows])
     for row in rows:
         if row["_override"]:
@@ -346,6 +349,26 @@ def _ship_whole_batches(session: Session, shipment_ids: list[int]) -> None:
     session.execute(insert(SHIPMENT_ITEM).from_select(columns, items))
 
 
+def _check_carrying(session: Session, rows: list[dict]) -> None:
+    """A shipment of whole batches only must take something: the batches' units in stock
+    may all be made after it left, or inside other units."""
+    if not rows:
+        return
+    carrying = set(
+        session.scalars(
+            select(SHIPMENT_ITEM.c.shipment_id).where(
+                SHIPMENT_ITEM.c.shipment_id.in_([row["id"] for row in rows])
+            )
+        )
+    )
+    empty = [row["number"] for row in rows if row["id"] not in carrying]
+    if empty:
+        raise Conflict(
+            f"shipment {empty[0]} would carry nothing: its batches have no unit to take then",
+            {"batch_ids": ["no unit in stock, made by shipped_at and not inside another unit"]},
+        )
+
+
 def _mark_shipped(session: Session, shipment_ids: list[int]) -> None:
     """Ship the carried items, all of them or the post is a conflict: a unit scrapped or
     taken in for repair meanwhile (PostgreSQL lets both posts read it free) must not
@@ -364,6 +387,19 @@ def _mark_shipped(session: Session, shipment_ids: list[int]) -> None:
         raise Conflict(
             f"item {taken} was scrapped or taken in for repair while this was posted",
             {"item_codes": [f"{taken} changed meanwhile"]},
+        )
+    # The items' rows are held now: a repair that put one inside a unit meanwhile has
+    # committed (and is seen here) or waits for this post and then finds it shipped.
+    inside = session.scalar(
+        select(ITEM.c.code)
+        .join(COMPONENT, COMPONENT.c.component_item_id == ITEM.c.id)
+        .where(ITEM.c.id.in_(carried), COMPONENT.c.removed_at.is_(None))
+        .limit(1)
+    )
+    if inside is not None:
+        raise Conflict(
+            f"item {inside} was installed in a unit while this was posted",
+            {"item_codes": [f"{inside} changed meanwhile"]},
         )
     session.expire_all()  # loaded items must not keep a status the database no longer has
 

@@ -45,9 +45,9 @@ from trace.capture import (
 )
 from trace.errors import Conflict, DomainError, Forbidden, Invalid
 from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
-from trace.production.services import installed_parts
+from trace.production.services import hold_free_parts, installed_parts
 from trace.production.status import ITEM, derive_statuses
-from trace.records import void_record
+from trace.records import require_reason, void_record
 
 COMPONENT = ItemComponent.__table__
 # The event ids of the scraps of parts that went with a unit are derived from the unit's.
@@ -259,6 +259,7 @@ def _replaced(
         )
     was_live = old is not None and not old.is_voided
     if was_live:
+        require_reason(data.get("void_reason"), "void_reason")
         _check_salvaged_can_go_back(refs.session, old, "replaces")
     old = replacing(refs.session, refs.principal, Scrap, data)
     if was_live:
@@ -408,6 +409,7 @@ def void_scrap(session: Session, principal: Principal, scrap: Scrap, reason: str
     if scrap.inside_scrap_id is not None:
         raise _went_with_unit(session, scrap, "scrap_id")
     if not scrap.is_voided:
+        require_reason(reason)
         _check_salvaged_can_go_back(session, scrap, "scrap_id")
     void_record(session, principal.actor, scrap, reason)
     _release_parts(session, principal.actor, scrap, reason)
@@ -425,7 +427,8 @@ def _went_with_unit(session: Session, scrap: Scrap, field: str) -> Conflict:
 
 def _check_salvaged_can_go_back(session: Session, scrap: Scrap, field: str) -> None:
     """Undoing a scrap puts its salvaged parts back inside the unit: each must be free
-    (not inside another unit, shipped, in repair or scrapped since)."""
+    (not inside another unit, shipped, in repair or scrapped since), and is held so until
+    the undo commits (a scrap, shipment or intake of it under way waits, or was seen)."""
     for link in scrap.salvaged:
         part = link.component
         elsewhere = session.scalar(
@@ -439,6 +442,11 @@ def _check_salvaged_can_go_back(session: Session, scrap: Scrap, field: str) -> N
                 f"salvaged part {part.code} is {where} now: it cannot go back inside",
                 {field: [f"salvaged part {part.code}: {where}"]},
             )
+    if not hold_free_parts(session, [link.component_item_id for link in scrap.salvaged]):
+        raise Conflict(
+            "a salvaged part was taken while this scrap was undone",
+            {field: ["a salvaged part was taken meanwhile; try again"]},
+        )
 
 
 def _release_parts(session: Session, actor: str, scrap: Scrap, reason: str) -> None:

@@ -215,19 +215,24 @@ def installed_parts(session: Session, part_ids: list[int]) -> dict[int, ItemComp
     return {component.component_item_id: component for component in session.scalars(query)}
 
 
-def hold_unscrapped(session: Session, item_ids: list[int]) -> bool:
-    """Lock the items for the rest of the transaction, if none is scrapped: whether so.
+# A tracked part that may go inside a unit: not scrapped, on its way or in the workshop.
+FREE_PART = (ItemStatus.produced, ItemStatus.failed, ItemStatus.delivered)
 
-    Putting a tracked part into a unit writes only the genealogy, not the part; a scrap
-    of the part at the same moment (PostgreSQL lets both read it free) would not clash
-    with it. Taking the part's row makes the two take turns: the scrap sees the part
-    installed, or this sees it scrapped.
+
+def hold_free_parts(session: Session, item_ids: list[int]) -> bool:
+    """Lock the items for the rest of the transaction, if each is free to go inside a unit
+    (FREE_PART): whether so.
+
+    Putting a tracked part into a unit writes only the genealogy, not the part; a scrap,
+    shipment or repair intake of the part at the same moment (PostgreSQL lets both read
+    it free) would not clash with it. Taking the part's row makes the two take turns: the
+    other sees the part installed, or this sees it taken.
     """
     if not item_ids:
         return True
     held = session.execute(
         update(Item)
-        .where(Item.id.in_(item_ids), Item.status != ItemStatus.scrapped)
+        .where(Item.id.in_(item_ids), Item.status.in_(FREE_PART))
         .values(status=Item.status),
         execution_options={"synchronize_session": False},
     )

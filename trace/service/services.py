@@ -48,7 +48,7 @@ from trace.errors import Conflict, DomainError, Invalid
 from trace.logistics.models import Shipment, ShipmentItem, ShipmentStatus
 from trace.logistics.services import open_shipment_numbers
 from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
-from trace.production.services import hold_unscrapped, installed_parts
+from trace.production.services import FREE_PART, hold_free_parts, installed_parts
 from trace.production.status import ITEM, derive_statuses, open_repair
 from trace.records import void_record
 from trace.service.models import PartDirection, Repair, RepairOutcome, RepairPart
@@ -97,6 +97,13 @@ class Workshop:
         self.installed = installed_parts(self.session, self.part_ids)
         self.units_inside = installed_parts(self.session, self.unit_ids)
         self.components = _components_of(self.session, self.unit_ids)
+
+    def host_of(self, unit_id: int) -> int | None:
+        """The unit one of the post's units is inside, as this post leaves it."""
+        if unit_id in self.moved:
+            return self.moved[unit_id]
+        link = self.units_inside.get(unit_id)
+        return link.item_id if link else None
 
     def hosts_of(self, item_id: int) -> list[int]:
         """The units that will hold `item_id` once this post is in (see _hosts_of)."""
@@ -305,8 +312,9 @@ def _check_intake(known: Workshop, item: Item, completed_at: dt.datetime | None)
             f"item {item.code} is taken in by another repair of this post",
             {"item_code": ["in repair"]},
         )
-    if item.id in known.units_inside:
-        host = known.session.get(Item, known.units_inside[item.id].item_id)
+    host_id = known.host_of(item.id)
+    if host_id is not None:
+        host = known.session.get(Item, host_id)
         raise Conflict(
             f"item {item.code} is inside unit {host.code}: take that in, or remove it first",
             {"item_code": [f"inside unit {host.code}"]},
@@ -404,6 +412,9 @@ def _check_installable(known: Workshop, item: Item, tracked: Item | None) -> Non
         )
     if tracked.status is ItemStatus.scrapped and not _went_with(known.session, tracked, item):
         raise Conflict(f"part {tracked.code} is scrapped", {"item_code": ["scrapped"]})
+    if tracked.status not in FREE_PART and tracked.status is not ItemStatus.scrapped:
+        where = tracked.status.value.replace("_", " ")
+        raise Conflict(f"part {tracked.code} is {where}", {"item_code": [where]})
     host = known.installed.get(tracked.id)
     if tracked.id in known.installing or (host is not None and host.id not in known.closing):
         where = "another repair of this post" if host is None else f"item id {host.item_id}"
@@ -485,10 +496,10 @@ def _hold_installed_parts(session: Session, parts: list[tuple[dict, dict]]) -> N
         for _, part in parts
         if part["direction"] is PartDirection.installed and part["component_item_id"]
     ]
-    if not hold_unscrapped(session, installing):
+    if not hold_free_parts(session, installing):
         raise Conflict(
-            "a part this repair installs was scrapped while it was posted",
-            {"parts": ["a part was scrapped meanwhile"]},
+            "a part this repair installs was scrapped, shipped or taken in while it was posted",
+            {"parts": ["a part was taken meanwhile; post again"]},
         )
 
 
@@ -642,11 +653,18 @@ def _check_undoable(session: Session, repair: Repair, parts_stay: bool = False) 
             "put that part back inside the unit",
             {"repair": ["the unit is inside a part it removed"]},
         )
-    # Held until the undo commits: a scrap of a removed part under way waits, or was seen.
-    if not hold_unscrapped(session, removed):
+    if removed and not parts_stay and repair.item.status is ItemStatus.scrapped:
         raise Conflict(
-            "a part this repair removed was scrapped while it was undone",
-            {"repair": ["a removed part was scrapped since"]},
+            "the unit is scrapped: undoing this repair would put a part it removed back "
+            "inside it; void the scrap first",
+            {"repair": ["the unit is scrapped"]},
+        )
+    # Held until the undo commits: a scrap, shipment or intake of a removed part under way
+    # waits, or was seen.
+    if not hold_free_parts(session, removed):
+        raise Conflict(
+            "a part this repair removed was scrapped, shipped or taken in since",
+            {"repair": ["a removed part is no longer free"]},
         )
 
 
