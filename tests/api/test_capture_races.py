@@ -7,13 +7,13 @@ the other. A 5xx is never an answer (a deadlock PostgreSQL breaks is run again).
 """
 
 import datetime as dt
-import threading
 import uuid
 
 import pytest
 from sqlalchemy import func, select
 
 from tests import factories
+from tests.api.races import send_at_once
 from trace.audit.models import AuditEntry
 from trace.logistics.models import ShipmentEvent, ShipmentItem, ShipmentStatus
 from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
@@ -48,20 +48,9 @@ def read(app, look, *args):
         return look(session, *args)
 
 
-def race(app, key, posts: list[tuple[str, dict]]) -> list[int]:
+def race(app, key: str, posts: list[tuple[str, dict]]) -> list[int]:
     """Send the posts (path, body) at once, each from its own client; their statuses."""
-    start, answers = threading.Barrier(len(posts)), [None] * len(posts)
-
-    def client(index: int, path: str, body: dict) -> None:
-        start.wait()
-        headers = {"Authorization": f"Bearer {key}"}
-        answers[index] = app.test_client().post(path, json=body, headers=headers).status_code
-
-    threads = [threading.Thread(target=client, args=(i, *post)) for i, post in enumerate(posts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = send_at_once(app, [(key, path, body) for path, body in posts])
     assert all(answer < 500 for answer in answers), answers
     return answers
 
@@ -298,16 +287,21 @@ def test_two_intakes_of_one_unit_at_once_open_one_repair(live):
         assert read(app, open_repairs, item_id) == 1
 
 
-def test_a_part_installed_and_scrapped_at_once_is_one_or_the_other(live):
+def scrapped_or_shipped(session, item_id: int) -> bool:
+    return session.get(Item, item_id).status in (ItemStatus.scrapped, ItemStatus.shipped)
+
+
+@pytest.mark.parametrize("taking", [scrap, shipment])
+def test_a_part_installed_while_it_is_scrapped_or_shipped_is_one_or_the_other(live, taking):
     app, key = live
     for _ in range(ROUNDS):
         (_, host, _), (part_id, part, _) = made(
             app, lambda session: [a_unit(session), a_unit(session)]
         )
         install = repair(host, [{"direction": "installed", "item_code": part}])
-        answers = race(app, key, [install, scrap(part)])
+        answers = race(app, key, [install, taking(part)])
         assert sorted(answers) == [201, 409]
-        assert read(app, scrapped, part_id) != bool(read(app, hosts_of, part_id))
+        assert read(app, scrapped_or_shipped, part_id) != bool(read(app, hosts_of, part_id))
 
 
 def test_a_removal_undone_while_the_part_is_scrapped_is_one_or_the_other(live):
@@ -354,19 +348,6 @@ def test_a_unit_scrapped_twice_at_once_takes_its_parts_once(live):
         code, part_id = made(app, assembled)
         assert sorted(race(app, key, [scrap(code), scrap(code)])) == [201, 409]
         assert read(app, live_scraps, part_id) == 1
-
-
-def test_a_part_shipped_while_it_is_installed_is_one_or_the_other(live):
-    app, key = live
-    for _ in range(ROUNDS):
-        (_, host, _), (part_id, part, _) = made(
-            app, lambda session: [a_unit(session), a_unit(session)]
-        )
-        install = repair(host, [{"direction": "installed", "item_code": part}])
-        answers = race(app, key, [install, shipment(part)])
-        assert sorted(answers) == [201, 409]
-        on_its_way = read(app, lambda s, i: s.get(Item, i).status is ItemStatus.shipped, part_id)
-        assert on_its_way != bool(read(app, hosts_of, part_id))
 
 
 def test_a_salvaged_part_put_back_while_it_is_scrapped_is_one_or_the_other(live):

@@ -6,13 +6,13 @@ unit as free at once, and only the database's own checks keep the promises.
 """
 
 import datetime as dt
-import threading
 import uuid
 
 import pytest
 from sqlalchemy import select
 
 from tests import factories
+from tests.api.races import send_at_once
 from trace.logistics.models import ShipmentItem
 from trace.production.models import Item, ItemStatus, Scrap
 from trace.service.models import Repair
@@ -67,19 +67,7 @@ def repair(code: str) -> tuple[str, dict]:
 
 def race(app, world, posts: list[tuple[str, str, dict]]) -> list[int]:
     """Send the posts (role, path, body) at once, each from its own client; their statuses."""
-    start, answers = threading.Barrier(len(posts)), [None] * len(posts)
-
-    def client(index: int, role: str, path: str, body: dict) -> None:
-        start.wait()
-        headers = {"Authorization": f"Bearer {world['keys'][role]}"}
-        answers[index] = app.test_client().post(path, json=body, headers=headers).status_code
-
-    threads = [threading.Thread(target=client, args=(i, *post)) for i, post in enumerate(posts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
+    return send_at_once(app, [(world["keys"][role], path, body) for role, path, body in posts])
 
 
 def test_two_clients_scrapping_one_unit_at_once_scrap_it_once(live):
