@@ -238,6 +238,17 @@ def test_a_whole_batch_with_nothing_to_take_then_is_refused(session):
     }
 
 
+def test_a_failed_unit_inside_another_asks_no_override_of_its_batch(session):
+    batch = factories.make_batch(session)
+    spare = factories.make_item(session, batch)
+    failed = factories.make_item(session, batch)
+    fail_final_inspection(session, failed)
+    _installed(session, failed)  # reworked into another unit: not in the batch's stock
+    stored = ship(session, batches=[batch])
+    assert stored.override_reason is None
+    assert statuses(session, spare, failed) == [ItemStatus.shipped, ItemStatus.failed]
+
+
 # --- overrides -----------------------------------------------------------------------------
 
 

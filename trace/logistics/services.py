@@ -130,13 +130,17 @@ def open_shipment_numbers(session: Session, item_ids: list[int]) -> dict[int, st
 
 
 def _batch_stock(session: Session, batch_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """For each batch: how many of its items are in stock, and how many of those failed."""
+    """For each batch: how many of its items are in stock (not inside another unit), and
+    how many of those failed."""
     if not batch_ids:
         return {}
     failed = func.sum(case((Item.status == ItemStatus.failed, 1), else_=0))
+    inside = select(COMPONENT.c.id).where(
+        COMPONENT.c.component_item_id == Item.id, COMPONENT.c.removed_at.is_(None)
+    )
     query = (
         select(Item.batch_id, func.count(), failed)
-        .where(Item.batch_id.in_(batch_ids), Item.status.in_(IN_STOCK))
+        .where(Item.batch_id.in_(batch_ids), Item.status.in_(IN_STOCK), ~inside.exists())
         .group_by(Item.batch_id)
     )
     stock = dict.fromkeys(batch_ids, (0, 0))
