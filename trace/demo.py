@@ -53,6 +53,12 @@ PRODUCTS = [
         "warranty_months": 12,
         "serial_format": "HD{yy}{seq:7}",
     },
+    {  # a spare part with a code of its own: service fits it, and takes it out again
+        "sku": "HM-1800",
+        "name": "Hair dryer heater module 1800 W (spare)",
+        "warranty_months": 6,
+        "serial_format": "HM{yy}{seq:7}",
+    },
 ]
 LINES = [
     {"code": "NB-A1", "name": "Ningbo plant, assembly line 1", "public_name": "Ningbo line A"},
@@ -84,6 +90,7 @@ BATCHES = [
     (1, 1, "RC2610A", [3, 4], 60, BatchStatus.on_hold, "PCB supplier deviation under review"),
     (1, 1, "RC2608B", [3, 4], 40, BatchStatus.recalled, "Inner pot coating may flake: stop use"),
     (2, 1, "HD2610A", [5], 50, BatchStatus.released, None),
+    (3, 1, "HM2610A", [], 10, BatchStatus.released, None),
 ]
 
 

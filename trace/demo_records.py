@@ -5,8 +5,9 @@ failures, reworks, a quarantined unit and one scrapped, and a brazing-temperatur
 whose window went over the upper limit; HD2610A (hair dryers) gets its inspections, three
 shipments to consignees in Beijing, Guangzhou and Chengdu with tracking events, and three
 repairs: one with a replaced motor, one finding no fault, and one unit beyond repair,
-scrapped by the service centre. Event ids are derived from names, so the records are
-stable.
+scrapped by the service centre. That last one had had its heater replaced by a spare
+module with a code of its own (HM2610A); the scrap salvages the module for reuse. Event
+ids are derived from names, so the records are stable.
 """
 
 from __future__ import annotations
@@ -71,12 +72,13 @@ def event_id(name: str) -> uuid.UUID:
 def load_records(session: Session) -> str:
     """Write the records; the caller commits. Needs trace.demo's batches."""
     kettles, dryers = _lot(session, "KT2610A"), _lot(session, "HD2610A")
+    modules = _lot(session, "HM2610A")
     _kettle_inspections(session, kettles)
     _brazing_log(session, kettles[0].batch)
     _dryer_inspections(session, dryers)
     shipped = _dryer_shipments(session, dryers)
-    _dryer_repairs(session, dryers, shipped)
-    _scraps(session, kettles, dryers, shipped)
+    _dryer_repairs(session, dryers, modules, shipped)
+    _scraps(session, kettles, dryers, modules, shipped)
     return "demo records loaded: inspections, an out-of-spec window, shipments, repairs, scraps"
 
 
@@ -221,14 +223,39 @@ def _dryer_shipments(session: Session, dryers: list[Item]) -> dict[str, dt.datet
     return delivered
 
 
-def _dryer_repairs(session: Session, dryers: list[Item], delivered: dict) -> None:
+def _dryer_repairs(
+    session: Session, dryers: list[Item], modules: list[Item], delivered: dict
+) -> None:
     """Three dryers of the Beijing delivery came back: a motor replaced, a fault not found,
-    and one not repairable."""
+    and one given a spare heater module, then back again, drowned, and not repairable."""
     back = delivered["SH-HD2610A-01"] + 72 * HOUR
     service.record_repairs(
         session,
         DEMO,
         [
+            {
+                "event_id": event_id("hd-repair-heater"),
+                "item_code": dryers[9].code,
+                "technician": "Zhou Lin",
+                "received_at": back + 1 * HOUR,
+                "completed_at": back + 4 * HOUR,
+                "symptom": "Blows cold air only",
+                "diagnosis": "Heater element open circuit",
+                "action": "Fitted a spare heater module",
+                "outcome": RepairOutcome.replaced,
+                "parts": [
+                    {
+                        "direction": PartDirection.removed,
+                        "part_number": "HM-1800",
+                        "lot": "HD2610A",
+                    },
+                    {
+                        "direction": PartDirection.installed,
+                        "part_number": "HM-1800",
+                        "item_code": modules[0].code,
+                    },
+                ],
+            },
             {
                 "event_id": event_id("hd-repair-motor"),
                 "item_code": dryers[2].code,
@@ -270,7 +297,8 @@ def _dryer_repairs(session: Session, dryers: list[Item], delivered: dict) -> Non
                 "received_at": back + 8 * HOUR,
                 "completed_at": back + 30 * HOUR,
                 "symptom": "Dead after being dropped into a filled washbasin",
-                "diagnosis": "Water ingress: control board and heater corroded",
+                "diagnosis": "Water ingress: control board corroded; the heater module fitted "
+                "in the last repair tests fine",
                 "action": "None; the customer was offered a trade-in",
                 "outcome": RepairOutcome.not_repairable,
             },
@@ -278,8 +306,11 @@ def _dryer_repairs(session: Session, dryers: list[Item], delivered: dict) -> Non
     )
 
 
-def _scraps(session: Session, kettles: list[Item], dryers: list[Item], delivered: dict) -> None:
-    """Kettle 11 failed hi-pot and is not worth reworking; the drowned dryer is written off."""
+def _scraps(
+    session: Session, kettles: list[Item], dryers: list[Item], modules: list[Item], delivered: dict
+) -> None:
+    """Kettle 11 failed hi-pot and is not worth reworking; the drowned dryer is written off,
+    its heater module salvaged."""
     back = delivered["SH-HD2610A-01"] + 72 * HOUR
     scrapping.record_scraps(
         session,
@@ -297,6 +328,7 @@ def _scraps(session: Session, kettles: list[Item], dryers: list[Item], delivered
                 "item_code": dryers[9].code,
                 "occurred_at": back + 31 * HOUR,
                 "reason": "Water damage beyond repair (repair found it not repairable)",
+                "salvaged": [modules[0].code],
             },
         ],
     )

@@ -87,14 +87,19 @@ def test_demo_load_runs_once(app, session, tmp_path):
     assert (app.extensions["trace"].config.instance_path / "demo-admin-key").exists()
 
 
-def test_the_demo_scraps_a_failed_kettle_and_a_dryer_beyond_repair(app, session):
+def test_the_demo_scraps_a_failed_kettle_and_a_dryer_beyond_repair_salvaging_a_part(app, session):
     assert run(app, "demo", "load").exit_code == 0
     scraps = session.scalars(select(Scrap).order_by(Scrap.id)).all()
     assert [scrap.item.status for scrap in scraps] == [ItemStatus.scrapped] * 2
     kettle, dryer = (scrap.item for scrap in scraps)
     assert kettle.batch.lot_number == "KT2610A" and scraps[0].station is not None
     outcomes = session.scalars(select(Repair.outcome).where(Repair.item_id == dryer.id)).all()
-    assert outcomes == [RepairOutcome.not_repairable]
+    assert outcomes == [RepairOutcome.replaced, RepairOutcome.not_repairable]
+    # The spare heater module the first repair fitted was salvaged, free to be fitted again.
+    [salvaged] = scraps[1].salvaged
+    module = salvaged.component
+    assert module.product.sku == "HM-1800" and module.status is ItemStatus.produced
+    assert salvaged.removed_at == scraps[1].occurred_at and not scraps[1].parts_scrapped
 
 
 def test_serialize_command_creates_items(app, session):
