@@ -57,16 +57,11 @@ class Text(fields.String):
         self.max_length = max_length
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = trimmed(super()._deserialize(value, attr, data, **kwargs))
-        if CONTROL_CHARS.search(text):
-            raise ValidationError("control characters are not allowed")
-        if SURROGATES.search(text):
-            raise ValidationError("not valid Unicode text (lone surrogate)")
-        return text
+        return plain_text(trimmed(super()._deserialize(value, attr, data, **kwargs)))
 
 
 def plain_text(value: str) -> str:
-    """Refuse control characters and lone surrogates (as Text does, without trimming)."""
+    """Refuse control characters and lone surrogates (Text's rule, without trimming)."""
     if CONTROL_CHARS.search(value):
         raise ValidationError("control characters are not allowed")
     if SURROGATES.search(value):

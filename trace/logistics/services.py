@@ -50,14 +50,13 @@ from trace.logistics.models import (
     shipment_batch,
 )
 from trace.pagination import Page, paginate
-from trace.production.models import Batch, BatchStatus, Item, ItemComponent, ItemStatus
-from trace.production.services import installed_parts
+from trace.production.models import Batch, BatchStatus, Item, ItemStatus
+from trace.production.services import inside_a_unit, installed_parts
 from trace.production.status import ITEM, derive_statuses
 from trace.records import void_record
 
 SHIPMENT_ITEM = ShipmentItem.__table__
 SHIPMENT = Shipment.__table__
-COMPONENT = ItemComponent.__table__
 IN_STOCK = (ItemStatus.produced, ItemStatus.failed)
 # Statuses a shipment moves an item between; repairs and scrapping are not its business.
 MOVABLE = (ItemStatus.produced, ItemStatus.failed, ItemStatus.shipped, ItemStatus.delivered)
@@ -135,12 +134,9 @@ def _batch_stock(session: Session, batch_ids: list[int]) -> dict[int, tuple[int,
     if not batch_ids:
         return {}
     failed = func.sum(case((Item.status == ItemStatus.failed, 1), else_=0))
-    inside = select(COMPONENT.c.id).where(
-        COMPONENT.c.component_item_id == Item.id, COMPONENT.c.removed_at.is_(None)
-    )
     query = (
         select(Item.batch_id, func.count(), failed)
-        .where(Item.batch_id.in_(batch_ids), Item.status.in_(IN_STOCK), ~inside.exists())
+        .where(Item.batch_id.in_(batch_ids), Item.status.in_(IN_STOCK), ~inside_a_unit(Item.id))
         .group_by(Item.batch_id)
     )
     stock = dict.fromkeys(batch_ids, (0, 0))
@@ -338,16 +334,13 @@ def _ship_whole_batches(session: Session, shipment_ids: list[int]) -> None:
         SHIPMENT_ITEM.c.shipment_id == link.shipment_id, SHIPMENT_ITEM.c.item_id == ITEM.c.id
     )
     # In stock, made by the time it left, and not inside another unit.
-    installed = select(COMPONENT.c.id).where(
-        COMPONENT.c.component_item_id == ITEM.c.id, COMPONENT.c.removed_at.is_(None)
-    )
     items = (
         select(link.shipment_id, ITEM.c.id, true())
         .join_from(shipment_batch, ITEM, ITEM.c.batch_id == link.batch_id)
         .join(SHIPMENT, SHIPMENT.c.id == link.shipment_id)
         .where(link.shipment_id.in_(shipment_ids), ITEM.c.status.in_(IN_STOCK))
         .where(ITEM.c.produced_at <= SHIPMENT.c.shipped_at)
-        .where(~listed.exists(), ~installed.exists())
+        .where(~listed.exists(), ~inside_a_unit(ITEM.c.id))
     )
     columns = ["shipment_id", "item_id", "open"]
     session.execute(insert(SHIPMENT_ITEM).from_select(columns, items))
@@ -395,10 +388,7 @@ def _mark_shipped(session: Session, shipment_ids: list[int]) -> None:
     # The items' rows are held now: a repair that put one inside a unit meanwhile has
     # committed (and is seen here) or waits for this post and then finds it shipped.
     inside = session.scalar(
-        select(ITEM.c.code)
-        .join(COMPONENT, COMPONENT.c.component_item_id == ITEM.c.id)
-        .where(ITEM.c.id.in_(carried), COMPONENT.c.removed_at.is_(None))
-        .limit(1)
+        select(ITEM.c.code).where(ITEM.c.id.in_(carried), inside_a_unit(ITEM.c.id)).limit(1)
     )
     if inside is not None:
         raise Conflict(
@@ -581,7 +571,7 @@ def _check_reopenable(session: Session, shipment: Shipment) -> None:
         .join(ShipmentItem, ShipmentItem.item_id == Item.id)
         .where(
             ShipmentItem.shipment_id == shipment.id,
-            Item.status.in_([ItemStatus.scrapped, ItemStatus.in_repair]),
+            Item.status.in_(UNSHIPPABLE),
         )
         .limit(1)
     ).first()

@@ -86,25 +86,19 @@ class _Post:
         self._hosts: set[int] | None = None
 
     def installed(self, refs: References) -> dict[int, ItemComponent]:
+        """Where each of the post's items is installed now, if anywhere."""
         if self._installed is None:
-            self._installed = _installed(refs)
+            ids = _item_ids(refs)
+            self._installed = installed_parts(refs.session, ids) if ids else {}
         return self._installed
 
     def has_parts(self, refs: References, item: Item) -> bool:
         """Whether a tracked part is inside `item` (for all the post's units at once)."""
         if self._hosts is None:
-            ids = [found.id for found in refs.items.values() if isinstance(found, Item)]
-            self._hosts = set()
+            ids, self._hosts = _item_ids(refs), set()
             for start in range(0, len(ids), LOOKUP_CHUNK):
-                self._hosts.update(
-                    refs.session.scalars(
-                        select(ItemComponent.item_id).where(
-                            ItemComponent.item_id.in_(ids[start : start + LOOKUP_CHUNK]),
-                            ItemComponent.removed_at.is_(None),
-                            ItemComponent.component_item_id.is_not(None),
-                        )
-                    )
-                )
+                links = refs.session.execute(_links_under(ids[start : start + LOOKUP_CHUNK]))
+                self._hosts.update(host_id for host_id, *_ in links)
         return item.id in self._hosts
 
     def part(self, refs: References, code: str) -> Item:
@@ -216,30 +210,45 @@ def _station_id(refs: References, data: dict) -> int | None:
     return None
 
 
+def _links_under(host_ids: list[int]):
+    """The live links of tracked parts inside `host_ids`: (host id, part id, part status,
+    part code)."""
+    return (
+        select(ItemComponent.item_id, Item.id, Item.status, Item.code)
+        .join(Item, Item.id == ItemComponent.component_item_id)
+        .where(ItemComponent.item_id.in_(host_ids), ItemComponent.removed_at.is_(None))
+    )
+
+
+def _levels_inside(session: Session, host_ids: list[int], leaving_out: list[int] = ()):
+    """The tracked parts inside `host_ids` a level at a time, down the tree (links as
+    _links_under gives them), but those whose links are `leaving_out`."""
+    for _ in range(MAX_DEPTH):
+        query = _links_under(host_ids)
+        if leaving_out:
+            query = query.where(ItemComponent.id.not_in(leaving_out))
+        links = session.execute(query).all()
+        if not links:
+            return
+        yield links
+        host_ids = [part_id for _, part_id, _, _ in links]
+    raise Conflict("the parts inside this unit nest too deep", {"item_code": ["too deep"]})
+
+
 def _check_parts_can_go(session: Session, item: Item, salvaged: list[int]) -> None:
     """Every tracked part left inside (down the tree) must be one that can be scrapped."""
-    hosts = [item.id]
-    for _ in range(MAX_DEPTH):
-        parts = session.execute(
-            select(Item.id, Item.code, Item.status)
-            .join(ItemComponent, ItemComponent.component_item_id == Item.id)
-            .where(
-                ItemComponent.item_id.in_(hosts),
-                ItemComponent.removed_at.is_(None),
-                ItemComponent.id.not_in(salvaged),
-            )
-        ).all()
-        if not parts:
-            return
-        for _, code, status in parts:
+    for links in _levels_inside(session, [item.id], salvaged):
+        for _, _, status, code in links:
             if status in _REFUSED:
-                reason = _REFUSED[status][1]
-                raise Conflict(
-                    f"part {code} inside the unit cannot go with it: {reason}",
-                    {"item_code": [f"part {code} inside: {reason}"]},
-                )
-        hosts = [part_id for part_id, _, _ in parts]
-    raise Conflict("the parts inside this unit nest too deep", {"item_code": ["too deep"]})
+                raise _part_refusal(code, status)
+
+
+def _part_refusal(code: str, status: ItemStatus | None) -> Conflict:
+    reason = _REFUSED[status][1] if status in _REFUSED else "changed meanwhile"
+    return Conflict(
+        f"part {code} inside the unit cannot go with it: {reason}",
+        {"item_code": [f"part {code} inside: {reason}"]},
+    )
 
 
 def _replaced(
@@ -270,10 +279,8 @@ def _replaced(
     return old
 
 
-def _installed(refs: References) -> dict[int, ItemComponent]:
-    """Where each of the post's items is installed now, if anywhere."""
-    ids = [found.id for found in refs.items.values() if isinstance(found, Item)]
-    return installed_parts(refs.session, ids) if ids else {}
+def _item_ids(refs: References) -> list[int]:
+    return [found.id for found in refs.items.values() if isinstance(found, Item)]
 
 
 def _check_scrappable(session: Session, item: Item, installed: dict[int, ItemComponent]) -> None:
@@ -342,17 +349,8 @@ def _scrap_parts_inside(session: Session, rows: list[dict]) -> None:
     """Give every tracked part still inside a newly scrapped unit (and the parts inside
     those) a scrap of its own, pointing at the scrap of the unit it is inside."""
     hosts = {row["item_id"]: row for row in rows}
-    for _ in range(MAX_DEPTH):
-        links = session.execute(
-            select(ItemComponent.item_id, ItemComponent.component_item_id).where(
-                ItemComponent.item_id.in_(hosts),
-                ItemComponent.removed_at.is_(None),
-                ItemComponent.component_item_id.is_not(None),
-            )
-        ).all()
-        if not links:
-            return
-        parts = [_part_scrap(hosts[host_id], part_id) for host_id, part_id in links]
+    for links in _levels_inside(session, list(hosts)):
+        parts = [_part_scrap(hosts[host_id], part_id) for host_id, part_id, _, _ in links]
         names = list(parts[0])
         new_ids = insert_records(session.connection(), Scrap.__table__, names, parts)
         for part, new_id in zip(parts, new_ids, strict=True):
@@ -369,7 +367,6 @@ def _scrap_parts_inside(session: Session, rows: list[dict]) -> None:
             data={"ids": [part["id"] for part in parts], "inside": True},
         )
         hosts = {part["item_id"]: part for part in parts}
-    raise Conflict("the parts inside this unit nest too deep", {"item_code": ["too deep"]})
 
 
 def _part_scrap(host: dict, part_id: int) -> dict:
@@ -394,12 +391,7 @@ def _part_not_scrappable(session: Session, part_ids: list[int]) -> Conflict:
         .where(Item.id.in_(part_ids), Item.status.not_in(SCRAPPABLE))
         .limit(1)
     ).first()
-    code, status = part if part else ("?", None)
-    reason = _REFUSED[status][1] if status in _REFUSED else "changed meanwhile"
-    return Conflict(
-        f"part {code} inside the unit cannot go with it: {reason}",
-        {"item_code": [f"part {code} inside: {reason}"]},
-    )
+    return _part_refusal(*(part or ("?", None)))
 
 
 def void_scrap(session: Session, principal: Principal, scrap: Scrap, reason: str | None) -> Scrap:
@@ -429,20 +421,16 @@ def _check_salvaged_can_go_back(session: Session, scrap: Scrap, field: str) -> N
     """Undoing a scrap puts its salvaged parts back inside the unit: each must be free
     (not inside another unit, shipped, in repair or scrapped since), and is held so until
     the undo commits (a scrap, shipment or intake of it under way waits, or was seen)."""
-    for link in scrap.salvaged:
-        part = link.component
-        elsewhere = session.scalar(
-            select(ItemComponent.item_id).where(
-                ItemComponent.component_item_id == part.id, ItemComponent.removed_at.is_(None)
-            )
-        )
-        if elsewhere is not None or part.status in _REFUSED:
-            where = "inside another unit" if elsewhere is not None else part.status.value
+    part_ids = [link.component_item_id for link in scrap.salvaged]
+    inside = installed_parts(session, part_ids) if part_ids else {}
+    for part in (link.component for link in scrap.salvaged):
+        if part.id in inside or part.status in _REFUSED:
+            where = "inside another unit" if part.id in inside else part.status.value
             raise Conflict(
                 f"salvaged part {part.code} is {where} now: it cannot go back inside",
                 {field: [f"salvaged part {part.code}: {where}"]},
             )
-    if not hold_free_parts(session, [link.component_item_id for link in scrap.salvaged]):
+    if not hold_free_parts(session, part_ids):
         raise Conflict(
             "a salvaged part was taken while this scrap was undone",
             {field: ["a salvaged part was taken meanwhile; try again"]},

@@ -206,6 +206,15 @@ def list_items(
     return paginate(session, select(Item).where(Item.batch_id == batch.id), Item.id, after, limit)
 
 
+def inside_a_unit(item_id):
+    """Whether the item `item_id` (a column of the outer query) is installed in a unit now."""
+    return (
+        select(ItemComponent.id)
+        .where(ItemComponent.component_item_id == item_id, ItemComponent.removed_at.is_(None))
+        .exists()
+    )
+
+
 def installed_parts(session: Session, part_ids: list[int]) -> dict[int, ItemComponent]:
     """Where each tracked part is installed now, if anywhere: its component link by the
     part's item id."""

@@ -410,9 +410,11 @@ def _check_installable(known: Workshop, item: Item, tracked: Item | None) -> Non
             "what contains it",
             {"item_code": ["contains the repaired unit"]},
         )
-    if tracked.status is ItemStatus.scrapped and not _went_with(known.session, tracked, item):
-        raise Conflict(f"part {tracked.code} is scrapped", {"item_code": ["scrapped"]})
-    if tracked.status not in FREE_PART and tracked.status is not ItemStatus.scrapped:
+    # Not scrapped, on its way or in the workshop; unless it went with this very unit when
+    # it was scrapped (a correction of the repair that fitted it puts it back).
+    if tracked.status not in FREE_PART and not (
+        tracked.status is ItemStatus.scrapped and _went_with(known.session, tracked, item)
+    ):
         where = tracked.status.value.replace("_", " ")
         raise Conflict(f"part {tracked.code} is {where}", {"item_code": [where]})
     host = known.installed.get(tracked.id)
@@ -608,36 +610,13 @@ def _check_undoable(session: Session, repair: Repair, parts_stay: bool = False) 
             f"{by} removed a part this repair installed; void that first",
             {"repair": [f"{by} depends on it"]},
         )
-    gone = (
-        None
-        if parts_stay
-        else session.scalar(
-            select(Item.code)
-            .join(ItemComponent, ItemComponent.component_item_id == Item.id)
-            .where(
-                ItemComponent.installed_by_repair_id == repair.id,
-                ItemComponent.removed_at.is_(None),
-                Item.status == ItemStatus.scrapped,
-            )
-            .limit(1)
-        )
-    )
-    if gone is not None:
-        raise Conflict(
-            f"part {gone}, which this repair installed, was scrapped with the unit; "
-            "void the scrap first",
-            {"repair": ["an installed part was scrapped since"]},
-        )
-    scrapped = session.scalar(
-        select(Item.code)
-        .where(Item.id.in_(_removed_parts(repair)), Item.status == ItemStatus.scrapped)
-        .limit(1)
-    )
-    if scrapped is not None:
-        raise Conflict(
-            f"part {scrapped}, which this repair removed, was scrapped since; void that first",
-            {"repair": ["a removed part was scrapped since"]},
-        )
+    if not parts_stay:
+        _check_installed_parts_not_scrapped(session, repair)
+    removed = list(session.scalars(_removed_parts(repair)))
+    # Held until the undo commits: a scrap, shipment or intake of a removed part under way
+    # waits, or was seen.
+    if not hold_free_parts(session, removed):
+        raise _removed_part_taken(session, removed)
     back = _reinstalled_elsewhere(session, repair)
     if back is not None:
         raise Conflict(
@@ -646,7 +625,6 @@ def _check_undoable(session: Session, repair: Repair, parts_stay: bool = False) 
         )
     # Putting a removed part back must not close a loop: the unit may since have gone
     # inside that very part.
-    removed = list(session.scalars(_removed_parts(repair)))
     if set(_hosts_of(session, repair.item_id)) & set(removed):
         raise Conflict(
             "the repaired unit is now inside a part this repair removed; undoing it would "
@@ -659,13 +637,41 @@ def _check_undoable(session: Session, repair: Repair, parts_stay: bool = False) 
             "inside it; void the scrap first",
             {"repair": ["the unit is scrapped"]},
         )
-    # Held until the undo commits: a scrap, shipment or intake of a removed part under way
-    # waits, or was seen.
-    if not hold_free_parts(session, removed):
-        raise Conflict(
-            "a part this repair removed was scrapped, shipped or taken in since",
-            {"repair": ["a removed part is no longer free"]},
+
+
+def _check_installed_parts_not_scrapped(session: Session, repair: Repair) -> None:
+    gone = session.scalar(
+        select(Item.code)
+        .join(ItemComponent, ItemComponent.component_item_id == Item.id)
+        .where(
+            ItemComponent.installed_by_repair_id == repair.id,
+            ItemComponent.removed_at.is_(None),
+            Item.status == ItemStatus.scrapped,
         )
+        .limit(1)
+    )
+    if gone is not None:
+        raise Conflict(
+            f"part {gone}, which this repair installed, was scrapped with the unit; "
+            "void the scrap first",
+            {"repair": ["an installed part was scrapped since"]},
+        )
+
+
+def _removed_part_taken(session: Session, removed: list[int]) -> Conflict:
+    """Why a part the repair removed cannot go back: scrapped, shipped or in repair since."""
+    code, status = session.execute(
+        select(Item.code, Item.status).where(Item.id.in_(removed), Item.status.not_in(FREE_PART))
+    ).first() or ("?", None)
+    if status is ItemStatus.scrapped:
+        return Conflict(
+            f"part {code}, which this repair removed, was scrapped since; void that first",
+            {"repair": ["a removed part was scrapped since"]},
+        )
+    return Conflict(
+        f"part {code}, which this repair removed, was shipped or taken in since",
+        {"repair": ["a removed part is no longer free"]},
+    )
 
 
 def _removed_parts(repair: Repair):
