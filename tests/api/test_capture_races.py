@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories
-from tests.api.races import send_at_once
+from tests.api.races import now, repair, scrap, send_at_once, shipment
 from trace.audit.models import AuditEntry
 from trace.logistics.models import ShipmentEvent, ShipmentItem, ShipmentStatus
 from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
@@ -55,10 +55,6 @@ def race(app, key: str, posts: list[tuple[str, dict]]) -> list[int]:
     return answers
 
 
-def now(minutes_ago: float = 0) -> str:
-    return (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago)).isoformat()
-
-
 YESTERDAY = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
 
 
@@ -72,42 +68,18 @@ def a_unit(session) -> tuple[int, str, int]:
     return item.id, item.code, item.batch_id
 
 
+def assembled(session) -> tuple[Item, Item]:
+    """A unit made yesterday, and a tracked part a repair fitted in it."""
+    host, part = unit(session), unit(session)
+    fitted = {"direction": PartDirection.installed, "part_number": "P", "item_code": part.code}
+    factories.make_repair(session, host, parts=[fitted])
+    return host, part
+
+
 def a_scrap(session) -> tuple[int, int, str]:
     """A scrapped unit: the scrap's id, the unit's id and code."""
     item_id, code, _ = a_unit(session)
     return factories.make_scrap(session, session.get(Item, item_id)).id, item_id, code
-
-
-def scrap(code: str, **extra) -> tuple[str, dict]:
-    body = {"event_id": str(uuid.uuid4()), "item_code": code, "occurred_at": now(), "reason": "x"}
-    return "/api/v1/scraps", body | extra
-
-
-def repair(code: str, parts=(), completed=True) -> tuple[str, dict]:
-    body = {
-        "event_id": str(uuid.uuid4()),
-        "item_code": code,
-        "technician": "Li Wei",
-        "received_at": now(2),
-        "symptom": "Does not heat",
-        "parts": [{"part_number": "PCB-1", **part} for part in parts],
-    }
-    if completed:
-        body |= {"completed_at": now(1), "outcome": "repaired"}
-    return "/api/v1/repairs", body
-
-
-def shipment(code: str) -> tuple[str, dict]:
-    return "/api/v1/shipments", {
-        "event_id": str(uuid.uuid4()),
-        "number": f"RACE-{uuid.uuid4().hex[:10]}",
-        "carrier": "SF Express",
-        "origin": "Ningbo plant",
-        "destination": "Shanghai DC",
-        "consignee": "East China Appliances Co.",
-        "shipped_at": now(30),
-        "item_codes": [code],
-    }
 
 
 def event(shipment_id: int, status: str) -> tuple[str, dict]:
@@ -335,17 +307,11 @@ def test_a_unit_scrapped_twice_at_once_takes_its_parts_once(live):
     app, key = live
     for _ in range(ROUNDS):
 
-        def assembled(session):
-            host, part = unit(session), unit(session)
-            tracked = {
-                "direction": PartDirection.installed,
-                "part_number": "P",
-                "item_code": part.code,
-            }
-            factories.make_repair(session, host, parts=[tracked])
+        def fitted(session):
+            host, part = assembled(session)
             return host.code, part.id
 
-        code, part_id = made(app, assembled)
+        code, part_id = made(app, fitted)
         assert sorted(race(app, key, [scrap(code), scrap(code)])) == [201, 409]
         assert read(app, live_scraps, part_id) == 1
 
@@ -355,13 +321,7 @@ def test_a_salvaged_part_put_back_while_it_is_scrapped_is_one_or_the_other(live)
     for _ in range(ROUNDS):
 
         def salvaged(session):
-            host, part = unit(session), unit(session)
-            tracked = {
-                "direction": PartDirection.installed,
-                "part_number": "P",
-                "item_code": part.code,
-            }
-            factories.make_repair(session, host, parts=[tracked])
+            host, part = assembled(session)
             scrap_id = factories.make_scrap(session, host, salvaged=[part.code]).id
             return scrap_id, part.id, part.code
 

@@ -6,13 +6,12 @@ unit as free at once, and only the database's own checks keep the promises.
 """
 
 import datetime as dt
-import uuid
 
 import pytest
 from sqlalchemy import select
 
 from tests import factories
-from tests.api.races import send_at_once
+from tests.api.races import repair, scrap, send_at_once, shipment
 from trace.logistics.models import ShipmentItem
 from trace.production.models import Item, ItemStatus, Scrap
 from trace.service.models import Repair
@@ -34,35 +33,6 @@ def live(fresh_database_url, config):
         session.commit()
     yield app, world
     app.extensions["trace"].engine.dispose()
-
-
-def scrap(code: str) -> tuple[str, dict]:
-    now = dt.datetime.now(dt.UTC).isoformat()
-    body = {"event_id": str(uuid.uuid4()), "item_code": code, "occurred_at": now, "reason": "x"}
-    return "/api/v1/scraps", body
-
-
-def shipment(code: str) -> tuple[str, dict]:
-    return "/api/v1/shipments", {
-        "event_id": str(uuid.uuid4()),
-        "number": f"RACE-{uuid.uuid4().hex[:10]}",
-        "carrier": "SF Express",
-        "origin": "Ningbo plant",
-        "destination": "Shanghai DC",
-        "consignee": "East China Appliances Co.",
-        "shipped_at": dt.datetime.now(dt.UTC).isoformat(),
-        "item_codes": [code],
-    }
-
-
-def repair(code: str) -> tuple[str, dict]:
-    return "/api/v1/repairs", {
-        "event_id": str(uuid.uuid4()),
-        "item_code": code,
-        "technician": "Li Wei",
-        "received_at": dt.datetime.now(dt.UTC).isoformat(),
-        "symptom": "Does not heat",
-    }
 
 
 def race(app, world, posts: list[tuple[str, str, dict]]) -> list[int]:
@@ -98,7 +68,9 @@ def test_a_unit_scrapped_and_shipped_at_once_ends_up_one_or_the_other(live):
 def test_a_unit_scrapped_and_taken_in_for_repair_at_once_ends_up_one_or_the_other(live):
     app, world = live
     for code in world["codes"]:
-        answers = race(app, world, [("line", *scrap(code)), ("technician", *repair(code))])
+        answers = race(
+            app, world, [("line", *scrap(code)), ("technician", *repair(code, completed=False))]
+        )
         assert sorted(answers) == [201, 409], code
     with app.extensions["trace"].sessionmaker() as session:
         for item in session.scalars(select(Item).where(Item.id.in_(world["ids"]))):
@@ -111,7 +83,7 @@ def test_a_unit_scrapped_and_taken_in_for_repair_at_once_ends_up_one_or_the_othe
 def test_a_unit_shipped_and_taken_in_for_repair_at_once_ends_up_one_or_the_other(live):
     app, world = live
     for code in world["codes"]:
-        posts = [("logistics", *shipment(code)), ("technician", *repair(code))]
+        posts = [("logistics", *shipment(code)), ("technician", *repair(code, completed=False))]
         assert sorted(race(app, world, posts)) == [201, 409], code
     with app.extensions["trace"].sessionmaker() as session:
         for item in session.scalars(select(Item).where(Item.id.in_(world["ids"]))):
