@@ -28,6 +28,10 @@ Event ids: a record about one subject keeps the client's event id (urn:uuid:...)
 shipment is about many units, and the item's and the batch's documents each tell only
 their part of it, so those events get a name-based UUID of the record's event id and
 the subject: the same event always gets the same id, different views never share one.
+Event ids are unique per kind of record, so a client may post one id to two resources (a
+tester's run as an inspection and as a process record, say); the record posted first
+keeps it, and the others are named by a UUID of the id and their kind, with the id as
+posted beside it (trace:clientEventID).
 Voided records carry an errorDeclaration pointing at their replacement.
 """
 
@@ -35,14 +39,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import defaultdict
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trace import gs1
 from trace.history import Event, RecordRef, batch_history, batch_summary, count_items, item_history
-from trace.production.models import Batch, Item
+from trace.production.models import Batch, Item, Scrap
+from trace.quality.models import Inspection, ProcessRecord
+from trace.service.models import Repair
 from trace.times import in_zone
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
@@ -121,6 +129,14 @@ BATCH_STEPS = {
 SAME_AGGREGATION = {"installed_in": "component_installed", "removed_from": "component_removed"}
 # Records about many units, whose events each document tells for its own subject.
 SHARED_RECORDS = {"shipment", "shipment_event"}
+# Records whose eventID is the client's event id, in the order that settles a tie.
+OWN_ID_RECORDS = {
+    "inspection": Inspection,
+    "process_record": ProcessRecord,
+    "repair": Repair,
+    "scrap": Scrap,
+}
+IDS_PER_QUERY = 500
 
 
 class Identifiers:
@@ -176,9 +192,12 @@ class Identifiers:
 class _Subject:
     """What the document is about: one unit (epcList) or one batch (its lot, as a class)."""
 
-    def __init__(self, ids: Identifiers, batch: Batch, item: Item | None, events, batch_items):
+    def __init__(
+        self, ids: Identifiers, batch: Batch, item: Item | None, events, batch_items, renamed
+    ):
         product = batch.product
         self.ids, self.batch, self.item = ids, batch, item
+        self.renamed: frozenset[tuple[str, int]] = renamed
         self.lot_uri = ids.lot(product.sku, product.gtin, batch.lot_number)
         self.unit_uri = ids.unit(product.sku, product.gtin, item.serial) if item else None
         self.batch_items = batch_items
@@ -199,7 +218,8 @@ def item_document(session: Session, item: Item, base_url: str, zone: str, now: d
     """The item's history as an EPCISDocument; `zone` gives eventTimeZoneOffset."""
     events = item_history(session, item)
     batch_items = count_items(session, item.batch) if _has_batch_events(events) else 0
-    subject = _Subject(Identifiers(base_url), item.batch, item, events, batch_items)
+    renamed = _renamed(session, events)
+    subject = _Subject(Identifiers(base_url), item.batch, item, events, batch_items, renamed)
     return _document(subject, events, zone, now)
 
 
@@ -209,12 +229,41 @@ def batch_document(
     """The batch's history as an EPCISDocument: class-level events about its lot."""
     events = batch_history(session, batch)
     summary = batch_summary(session, batch)
-    subject = _Subject(Identifiers(base_url), batch, None, events, summary["items"])
+    renamed = _renamed(session, events)
+    subject = _Subject(Identifiers(base_url), batch, None, events, summary["items"], renamed)
     document = _document(subject, events, zone, now)
     if summary["items"]:
         commissioning = _batch_commissioning(subject, summary, ZoneInfo(zone))
         document["epcisBody"]["eventList"].insert(0, commissioning)
     return document
+
+
+def _renamed(session: Session, events: list[Event]) -> frozenset[tuple[str, int]]:
+    """The records (kind, id) whose event id a record of another kind was posted with first.
+
+    Posting order, not the kind, decides: a record once exported under its id keeps it
+    when a record of another kind comes later with the same id.
+    """
+    wanted = set()
+    for event in events:
+        if event.record in OWN_ID_RECORDS and event.event_id is not None:
+            wanted.add(event.event_id)
+            wanted.update(ref.event_id for ref in (event.replaces, event.replaced_by) if ref)
+    ids = sorted(wanted)
+    posts = defaultdict(list)
+    for order, (name, model) in enumerate(OWN_ID_RECORDS.items()):
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            query = select(model.id, model.event_id, model.recorded_at).where(
+                model.event_id.in_(ids[start : start + IDS_PER_QUERY])
+            )
+            for record_id, event_id, recorded_at in session.execute(query):
+                posts[event_id].append((recorded_at, order, name, record_id))
+    return frozenset(
+        (name, record_id)
+        for same_id in posts.values()
+        if len(same_id) > 1
+        for _, _, name, record_id in sorted(same_id)[1:]
+    )
 
 
 def _has_batch_events(events: list[Event]) -> bool:
@@ -284,6 +333,8 @@ def _finish(subject: _Subject, event: Event, body: dict, tz) -> dict:
         "eventTimeZoneOffset": _offset(when, tz),
         "eventID": _event_id(subject, event),
     }
+    if (event.record, event.id) in subject.renamed:
+        head[f"{NS}:clientEventID"] = f"urn:uuid:{event.event_id}"
     if event.recorded_at is not None:
         head["recordTime"] = _time(event.recorded_at, dt.UTC)
     if event.voided_at is not None:
@@ -312,6 +363,8 @@ def _record_event_id(subject: _Subject, event: Event, record: RecordRef, own: bo
     delivery confirmation) is named as that record's own kind of event.
     """
     if event.record not in SHARED_RECORDS:
+        if (event.record, record.id) in subject.renamed:
+            return f"urn:uuid:{uuid.uuid5(record.event_id, event.record)}"
         return f"urn:uuid:{record.event_id}"
     kind = event.kind if own else event.record
     return f"urn:uuid:{uuid.uuid5(record.event_id, f'{kind}|{subject.uri(event)}')}"

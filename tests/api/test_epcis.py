@@ -275,3 +275,57 @@ def test_a_time_the_zone_cannot_show_is_exported_in_utc(api, session, validator)
     assert_valid(validator, document)
     times = {(e["eventTime"], e["eventTimeZoneOffset"]) for e in document["epcisBody"]["eventList"]}
     assert ("9999-12-31T20:00:00.000+00:00", "+00:00") in times
+
+
+def test_one_client_id_posted_to_two_resources_names_two_events(api, session, validator):
+    # A tester's run posted as an inspection and as its process record under one id.
+    import uuid
+
+    from tests import factories
+
+    item = factories.make_item(session)
+    station = factories.make_station(session)
+    inspector = factories.make_inspector(session)
+    session.commit()
+    line = api("line")
+    shared = str(uuid.uuid4())
+    test_run = {"station": station.code, "occurred_at": "2026-11-01T08:00:00Z"}
+    inspection = {**test_run, "item_code": item.code, "inspector": inspector.badge}
+    inspection |= {"event_id": shared, "result": "pass"}
+    # About the batch, so that the batch's document has it too.
+    reading = {"batch_id": item.batch_id, "parameter": "leak", "value": 0.9, "unit": "mA"}
+    reading["upper_limit"] = 0.5
+    assert line.post("/api/v1/inspections", json=inspection).status_code == 201
+    wrong = line.post("/api/v1/process-records", json={**test_run, **reading, "event_id": shared})
+    assert wrong.status_code == 201
+    fixed_id = str(uuid.uuid4())
+    fix = {**test_run, **reading, "value": 0.09, "event_id": fixed_id}
+    fix |= {"replaces": wrong.json["id"], "void_reason": "decimal point"}
+    assert line.post("/api/v1/process-records", json=fix).status_code == 201
+
+    def named(document: dict) -> dict:
+        events = document["epcisBody"]["eventList"]
+        ids = [e["eventID"] for e in events]
+        assert len(ids) == len(set(ids))
+        return {
+            e["bizStep"]: e for e in events if e["bizStep"] in ("inspecting", "sensor_reporting")
+        }
+
+    viewer = api("viewer")
+    document = _export(viewer, f"/api/v1/items/{item.code}/epcis")
+    assert_valid(validator, document)
+    first = named(document)
+    # The inspection was posted first and keeps the id; the process record gets another,
+    # and its correction points at that one in both directions.
+    assert first["inspecting"]["eventID"] == f"urn:uuid:{shared}"
+    assert "trace:clientEventID" not in first["inspecting"]
+    readings = _events(document, bizStep="sensor_reporting")
+    [voided] = [e for e in readings if "errorDeclaration" in e]
+    [correction] = [e for e in readings if "errorDeclaration" not in e]
+    assert voided["eventID"] != f"urn:uuid:{shared}"
+    assert voided["trace:clientEventID"] == f"urn:uuid:{shared}"
+    assert correction["trace:replaces"] == voided["eventID"]
+    assert voided["errorDeclaration"]["correctiveEventIDs"] == [f"urn:uuid:{fixed_id}"]
+    batch_document = _export(viewer, f"/api/v1/batches/{item.batch_id}/epcis")
+    assert voided["eventID"] in {e["eventID"] for e in batch_document["epcisBody"]["eventList"]}
+    assert _export(viewer, f"/api/v1/items/{item.code}/epcis")["epcisBody"] == document["epcisBody"]
