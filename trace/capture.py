@@ -295,6 +295,18 @@ class References:
         require_station(self.principal, station)
         return station
 
+    def posting_station(self, data: dict):
+        """The station a record names (or None), if this caller's key may post there; a
+        key bound to a line or station must name one."""
+        if data.get("station"):
+            return self.station(data["station"])
+        if self.principal.station_id is not None or self.principal.line_id is not None:
+            raise Forbidden(
+                "this key is bound to a line or station: name the station",
+                {"station": ["required for this key"]},
+            )
+        return None
+
     def inspector(self, badge: str):
         """The inspector (id, active) by badge, if still active."""
         inspector = self.inspectors.get(badge)
@@ -348,6 +360,7 @@ def record_many(
     digests = [payload_digest(data) for data in records]
     refs = References(session, principal, records, model)
     earlier = refs.earlier
+    stationed = "station_id" in model.__table__.c
     new_rows, errors, replaced = {}, {}, set()
     for index, (data, digest) in enumerate(zip(records, digests, strict=True)):
         event_id = data["event_id"]
@@ -357,6 +370,10 @@ def record_many(
                 _check_replaced_once(replaced, data)
                 new_rows[event_id] = build_row(refs, data, digest)
             else:
+                # A retry is answered to a key that may post the record, and to no other
+                # (a bound key would otherwise read another station's record back).
+                if stationed:
+                    refs.posting_station(data)
                 _check_replay(previous, digest, data)
         except DomainError as error:
             errors[index] = error

@@ -161,6 +161,24 @@ def test_a_station_bound_key_may_not_post_for_another_station(api, session, worl
     assert factories.count(session, Inspection) == 1
 
 
+def test_a_station_bound_key_gets_no_retry_of_another_stations_record(api, session, world):
+    other = factories.make_station(session)
+    session.commit()
+    theirs = body(world, station=other.code)
+    assert api("line").post("/api/v1/inspections", json=theirs).status_code == 201
+    client = api("line", station_code=world["station"].code)
+    response = client.post("/api/v1/inspections", json=theirs)
+    assert response.status_code == 403
+    assert response.json["error"]["fields"] == {"station": ["not this key's"]}
+    # Nor in a bulk post, where the refusal names the record; nor with other content.
+    bulk = client.post("/api/v1/inspections/bulk", json={"records": [body(world), theirs]})
+    assert bulk.status_code == 403
+    assert bulk.json["error"]["fields"] == {"records": {"1": {"station": ["not this key's"]}}}
+    changed = client.post("/api/v1/inspections", json={**theirs, "result": "fail"})
+    assert changed.status_code == 403
+    assert factories.count(session, Inspection) == 1
+
+
 def test_the_poster_may_void_its_own_record(api, session, world):
     client = api("line")
     posted = client.post("/api/v1/inspections", json=body(world)).json

@@ -175,6 +175,15 @@ def test_a_station_bound_key_scraps_only_at_its_station(api, session, world):
     assert client.post("/api/v1/scraps", json=body(world)).status_code == 201
 
 
+def test_a_station_bound_key_gets_no_retry_of_a_scrap_posted_without_a_station(api, session, world):
+    unbound = body(world, station=None)
+    assert api("line").post("/api/v1/scraps", json=unbound).status_code == 201
+    client = api("line", station_code=world["station"].code)
+    response = client.post("/api/v1/scraps", json=unbound)
+    assert response.status_code == 403
+    assert response.json["error"]["fields"] == {"station": ["required for this key"]}
+
+
 def test_voiding_by_poster_and_quality_gives_the_unit_its_status_back(api, session, world):
     poster = api("line")
     scrap = poster.post("/api/v1/scraps", json=body(world)).json

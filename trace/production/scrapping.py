@@ -43,7 +43,7 @@ from trace.capture import (
     replacing,
     require_poster_or_quality,
 )
-from trace.errors import Conflict, DomainError, Forbidden, Invalid
+from trace.errors import Conflict, DomainError, Invalid
 from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
 from trace.production.services import hold_free_parts, installed_parts
 from trace.production.status import ITEM, derive_statuses
@@ -199,15 +199,8 @@ def _reason(data: dict) -> str:
 
 
 def _station_id(refs: References, data: dict) -> int | None:
-    if data.get("station"):
-        return refs.station(data["station"]).id
-    principal = refs.principal
-    if principal.station_id is not None or principal.line_id is not None:
-        raise Forbidden(
-            "this key is bound to a line or station: name the station",
-            {"station": ["required for this key"]},
-        )
-    return None
+    station = refs.posting_station(data)
+    return station.id if station else None
 
 
 def _links_under(host_ids: list[int]):
