@@ -229,13 +229,32 @@ def test_a_part_inside_a_unit_cannot_leave_on_its_own(session):
 
 def test_a_whole_batch_with_nothing_to_take_then_is_refused(session):
     batch = factories.make_batch(session)
-    factories.make_item(session, batch, produced_at=SHIPPED_AT + dt.timedelta(hours=1))
     _installed(session, factories.make_item(session, batch))
-    with pytest.raises(Conflict) as error:
-        logistics.record_shipments(session, SHIPPER, [shipment(batches=[batch])])
-    assert error.value.fields == {
-        "batch_ids": ["no unit in stock, made by shipped_at and not inside another unit"]
+    error = refused(logistics.record_shipments, session, SHIPPER, [shipment(batches=[batch])])
+    assert error.fields["records"]["0"]["batch_ids"] == {
+        "0": [f"no item of batch {batch.lot_number} is in stock"]
     }
+    factories.make_item(session, batch, produced_at=SHIPPED_AT + dt.timedelta(hours=1))
+    error = refused(logistics.record_shipments, session, SHIPPER, [shipment(batches=[batch])])
+    assert error.fields["records"]["0"]["batch_ids"] == {
+        "0": [f"no item of batch {batch.lot_number} in stock was made by shipped_at"]
+    }
+
+
+def test_a_failed_unit_made_after_the_shipment_left_asks_no_override_of_its_batch(session):
+    batch = factories.make_batch(session)
+    spare = factories.make_item(session, batch)
+    late = factories.make_item(session, batch, produced_at=SHIPPED_AT + dt.timedelta(hours=1))
+    fail_final_inspection(session, late)
+    stored = ship(session, batches=[batch])
+    assert stored.override_reason is None
+    assert statuses(session, spare, late) == [ItemStatus.shipped, ItemStatus.failed]
+    # Made before it left, the failed unit goes with the batch, and only with a reason.
+    early = factories.make_item(session, batch)
+    fail_final_inspection(session, early)
+    error = refused(logistics.record_shipments, session, SHIPPER, [shipment(batches=[batch])])
+    reasons = error.fields["records"]["0"]["override_reason"]
+    assert reasons == [f"required: batch {batch.lot_number} has 1 failed items"]
 
 
 def test_a_failed_unit_inside_another_asks_no_override_of_its_batch(session):

@@ -2,8 +2,9 @@
 
 What a shipment may carry:
 - items by code and whole batches by id. A whole batch means the batch's items in stock
-  (status produced or failed); its items already shipped, delivered, in repair or scrapped
-  are not part of it, so a batch can go out in parts.
+  (status produced or failed) made by the time it left and not inside another unit; its
+  items already shipped, delivered, in repair or scrapped are not part of it, so a batch
+  can go out in parts.
 - an item in an open shipment cannot be shipped again (409 naming the item and the other
   shipment); the partial unique index on open shipment items is the backstop. An item in
   repair or scrapped cannot be shipped at all.
@@ -22,10 +23,13 @@ releases its items.
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import partial
 
-from sqlalchemy import and_, case, func, insert, select, true, update
+from sqlalchemy import and_, func, insert, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from trace.audit.services import record_audit
@@ -128,19 +132,31 @@ def open_shipment_numbers(session: Session, item_ids: list[int]) -> dict[int, st
     return found
 
 
-def _batch_stock(session: Session, batch_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """For each batch: how many of its items are in stock (not inside another unit), and
-    how many of those failed."""
+@dataclass
+class BatchStock:
+    """A batch's items in stock and not inside another unit: the first one made, and when
+    each failed one was made (a whole-batch shipment takes those made by the time it left)."""
+
+    first_made: dt.datetime | None = None
+    failed_made: list[dt.datetime] = field(default_factory=list)
+
+    def failed_by(self, moment: dt.datetime) -> int:
+        return bisect.bisect_right(self.failed_made, moment)
+
+
+def _batch_stock(session: Session, batch_ids: list[int]) -> dict[int, BatchStock]:
     if not batch_ids:
         return {}
-    failed = func.sum(case((Item.status == ItemStatus.failed, 1), else_=0))
-    query = (
-        select(Item.batch_id, func.count(), failed)
-        .where(Item.batch_id.in_(batch_ids), Item.status.in_(IN_STOCK), ~inside_a_unit(Item.id))
-        .group_by(Item.batch_id)
+    in_stock = (Item.batch_id.in_(batch_ids), Item.status.in_(IN_STOCK), ~inside_a_unit(Item.id))
+    stock = {batch_id: BatchStock() for batch_id in batch_ids}
+    first = select(Item.batch_id, func.min(Item.produced_at)).where(*in_stock)
+    for batch_id, first_made in session.execute(first.group_by(Item.batch_id)):
+        stock[batch_id].first_made = first_made
+    failed = select(Item.batch_id, Item.produced_at).where(
+        *in_stock, Item.status == ItemStatus.failed
     )
-    stock = dict.fromkeys(batch_ids, (0, 0))
-    stock.update({batch_id: (n, failed_n) for batch_id, n, failed_n in session.execute(query)})
+    for batch_id, made in session.execute(failed.order_by(Item.produced_at)):
+        stock[batch_id].failed_made.append(made)
     return stock
 
 
@@ -151,8 +167,8 @@ def _shipment_row(stock: Stock, refs: References, data: dict, digest: str) -> di
     _check_number(stock, data["number"])
     items = _explicit_items(stock, data.get("item_codes", []))
     _check_made_by(items, shipped_at)
-    batches = _whole_batches(stock, data.get("batch_ids", []))
-    override = _override(stock, data, items, batches)
+    batches = _whole_batches(stock, data.get("batch_ids", []), shipped_at)
+    override = _override(stock, data, items, batches, shipped_at)
     stock.take(data["number"], items, batches)
     return {
         "event_id": data["event_id"],
@@ -244,7 +260,7 @@ def _why_not_shippable(stock: Stock, item: Item) -> str | None:
     return None
 
 
-def _whole_batches(stock: Stock, batch_ids: list[int]) -> list[Batch]:
+def _whole_batches(stock: Stock, batch_ids: list[int], shipped_at: dt.datetime) -> list[Batch]:
     """The batches named by id, each once; every unknown or empty one is reported."""
     batches = {}
     for index, batch_id in enumerate(batch_ids):
@@ -252,18 +268,21 @@ def _whole_batches(stock: Stock, batch_ids: list[int]) -> list[Batch]:
     unknown = {i: ["unknown id"] for i, batch in batches.values() if batch is None}
     if unknown:
         raise NotFound("unknown batches", {"batch_ids": unknown})
-    busy = {i: [why] for i, b in batches.values() if (why := _why_not_whole(stock, b))}
+    busy = {i: [why] for i, b in batches.values() if (why := _why_not_whole(stock, b, shipped_at))}
     if busy:
         raise _refusal(busy, "batch_ids", "batches cannot be shipped whole")
     return [batch for _, batch in batches.values()]
 
 
-def _why_not_whole(stock: Stock, batch: Batch) -> str | None:
+def _why_not_whole(stock: Stock, batch: Batch, shipped_at: dt.datetime) -> str | None:
     for taken in (stock.taken_batches, stock.batches_with_taken_items):
         if batch.id in taken:
             return f"batch {batch.lot_number} is in shipment {taken[batch.id]} of this post"
-    if stock.batch_stock[batch.id][0] == 0:
+    first_made = stock.batch_stock[batch.id].first_made
+    if first_made is None:
         return f"no item of batch {batch.lot_number} is in stock"
+    if first_made > shipped_at:
+        return f"no item of batch {batch.lot_number} in stock was made by shipped_at"
     return None
 
 
@@ -272,9 +291,11 @@ def _refusal(problems: dict, field: str, summary: str) -> Conflict:
     return Conflict(message, {field: problems})
 
 
-def _override(stock: Stock, data: dict, items: list[Item], batches: list[Batch]) -> dict | None:
+def _override(
+    stock: Stock, data: dict, items: list[Item], batches: list[Batch], shipped_at: dt.datetime
+) -> dict | None:
     """What the shipment overrides (held batches, failed items), refused without a reason."""
-    reasons = _needs_override(stock, items, batches)
+    reasons = _needs_override(stock, items, batches, shipped_at)
     if not reasons:
         return None
     if not data.get("override_reason"):
@@ -285,7 +306,9 @@ def _override(stock: Stock, data: dict, items: list[Item], batches: list[Batch])
     return {"number": data["number"], "reason": data["override_reason"], "overrides": reasons}
 
 
-def _needs_override(stock: Stock, items: list[Item], batches: list[Batch]) -> list[str]:
+def _needs_override(
+    stock: Stock, items: list[Item], batches: list[Batch], shipped_at: dt.datetime
+) -> list[str]:
     involved = {batch.id: batch for batch in batches}
     involved |= {item.batch_id: stock.batches[item.batch_id] for item in items}
     reasons = [
@@ -299,7 +322,7 @@ def _needs_override(stock: Stock, items: list[Item], batches: list[Batch]) -> li
     reasons += [
         f"batch {batch.lot_number} has {failed} failed items"
         for batch in batches
-        if (failed := stock.batch_stock[batch.id][1])
+        if (failed := stock.batch_stock[batch.id].failed_by(shipped_at))
     ]
     return reasons
 
@@ -347,8 +370,8 @@ def _ship_whole_batches(session: Session, shipment_ids: list[int]) -> None:
 
 
 def _check_carrying(session: Session, rows: list[dict]) -> None:
-    """A shipment of whole batches only must take something: the batches' units in stock
-    may all be made after it left, or inside other units."""
+    """A shipment of whole batches only must take something. Each batch was seen with a
+    unit to take (_why_not_whole); on PostgreSQL another post may have taken it since."""
     if not rows:
         return
     carrying = set(
