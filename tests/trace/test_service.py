@@ -425,6 +425,96 @@ def test_a_correction_replaces_the_repair_and_its_genealogy(session):
     assert [c.component_item_id for c in components(session, unit)] == [right_part.id]
 
 
+def _ship_away(session, item) -> None:
+    factories.make_shipment(session, [item], shipped_at=NOW - dt.timedelta(hours=30))
+    session.refresh(item)
+
+
+def test_completing_a_repair_whose_removed_part_went_back_to_its_supplier(session):
+    kettle, pump = old_item(session), old_item(session)
+    record(session, kettle, parts=[installed("PUMP-2", item_code=pump.code)])
+    received = NOW - dt.timedelta(days=2)
+    parts = [removed("PUMP-2", item_code=pump.code)]
+    taken_in = record(session, kettle, completed_at=None, outcome=None, parts=parts)
+    _ship_away(session, pump)  # the faulty pump goes back for analysis
+    assert status(session, pump) is ItemStatus.shipped
+    done = record(session, kettle, parts=parts, replaces=taken_in.id, void_reason="completed")
+    # The correction takes the removal over, at its own time; the pump stays where it is.
+    [link] = components(session, kettle)
+    assert (link.removed_by_repair_id, link.removed_at) == (done.id, done.completed_at)
+    assert done.completed_at > received and taken_in.is_voided
+    assert (status(session, kettle), status(session, pump)) == (
+        ItemStatus.produced,
+        ItemStatus.shipped,
+    )
+    # Voiding the correction would put the shipped pump back: that is still refused.
+    with pytest.raises(Conflict) as error:
+        service.void_repair(session, TECHNICIAN, done, "not needed")
+    assert error.value.fields == {"repair": ["a removed part is no longer free"]}
+
+
+def test_a_typo_corrected_after_a_later_repair_took_the_installed_part_out(session):
+    kettle, pump = old_item(session), old_item(session)
+    parts = [installed("PUMP-2", item_code=pump.code)]
+    fitted = record(session, kettle, parts=parts, diagnosis="Pump sezied")
+    later = NOW - dt.timedelta(hours=12)
+    record(
+        session,
+        kettle,
+        received_at=later,
+        completed_at=later,
+        parts=[removed("PUMP-2", item_code=pump.code)],
+    )
+    fixed = record(
+        session,
+        kettle,
+        parts=parts,
+        replaces=fitted.id,
+        void_reason="typo",
+        diagnosis="Pump seized",
+    )
+    [link] = components(session, kettle)
+    assert (link.installed_by_repair_id, link.removed_at) == (fixed.id, later)
+    assert fixed.diagnosis == "Pump seized" and fitted.is_voided
+
+
+def test_a_correction_cannot_move_a_part_out_after_it_went_into_another_unit(session):
+    kettle, dryer, pump = old_item(session), old_item(session), old_item(session)
+    record(session, kettle, parts=[installed("PUMP-2", item_code=pump.code)])
+    removal_parts = [removed("PUMP-2", item_code=pump.code)]
+    out = NOW - dt.timedelta(hours=20)
+    removal = record(session, kettle, received_at=out, completed_at=out, parts=removal_parts)
+    into_dryer = NOW - dt.timedelta(hours=10)
+    record(
+        session,
+        dryer,
+        received_at=into_dryer,
+        completed_at=into_dryer,
+        parts=[installed("PUMP-2", item_code=pump.code)],
+    )
+    too_late = NOW - dt.timedelta(hours=5)
+    moved = repair(
+        kettle,
+        received_at=out,
+        completed_at=too_late,
+        parts=removal_parts,
+        replaces=removal.id,
+        void_reason="finished later",
+    )
+    error = refused(session, moved)
+    assert error.status == 409
+    assert error.fields["records"]["0"] == {
+        "completed_at": ["out of order with the part's other installations"]
+    }
+    session.refresh(removal)
+    assert not removal.is_voided
+    assert [c.removed_at for c in components(session, kettle)] == [out]
+    # Finished before the pump went into the dryer, the correction stands.
+    moved["completed_at"] = into_dryer - dt.timedelta(hours=1)
+    service.record_repairs(session, TECHNICIAN, [{**moved, "event_id": uuid.uuid4()}])
+    assert [c.removed_at for c in components(session, kettle)] == [moved["completed_at"]]
+
+
 # --- voiding -------------------------------------------------------------------------------
 
 

@@ -22,6 +22,13 @@
   number and serial or lot) when there is one. A tracked part still installed in another
   unit must be removed there first (409), and a unit cannot take in a part it is itself
   inside, directly or further up (409). Voiding a repair undoes its genealogy.
+- Corrections: a correction of the same unit that lists the very same parts takes over
+  the genealogy of the repair it replaces, moved to its own time, rather than undoing it
+  and doing it again: a removed part may be back with its supplier by then, an installed
+  one taken out again by a later repair. The move is refused (409) when it would put a
+  part's removal before its installation or into the time it spent in another unit. A
+  correction with other parts undoes the old genealogy first, which needs the removed
+  parts free and the installed ones not moved on.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ from trace.capture import (
 from trace.errors import Conflict, DomainError, Invalid
 from trace.logistics.models import Shipment, ShipmentItem, ShipmentStatus
 from trace.logistics.services import open_shipment_numbers
-from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
+from trace.production.models import Item, ItemComponent, ItemStatus
 from trace.production.services import FREE_PART, hold_free_parts, installed_parts
 from trace.production.status import ITEM, derive_statuses, open_repair
 from trace.records import void_record
@@ -187,10 +194,17 @@ def _repair_row(known: Workshop, refs: References, data: dict, digest: str) -> d
     scrapped = item.status is ItemStatus.scrapped
     if scrapped:
         _check_correctable_on_scrapped(known, item, data, completed_at)
-    replaced_id = _replaced_repair(refs, known, data, scrapped)
+    repeats = _repeats_parts(known, item, data)
+    if repeats:
+        field = "completed_at" if completed_at else "received_at"
+        _check_take_over(known.session, data["replaces"], completed_at or received_at, field)
+    replaced_id = _replaced_repair(refs, known, data, repeats)
     _check_intake(known, item, completed_at)
     warranty, reason, override = _warranty(known, item, data, received_at)
-    parts = _parts(known, item, data.get("parts", []))
+    if repeats:
+        parts = [_part_row(known, part)[0] for part in data["parts"]]
+    else:
+        parts = _parts(known, item, data.get("parts", []))
     return {
         "event_id": data["event_id"],
         "payload_hash": digest,
@@ -207,6 +221,7 @@ def _repair_row(known: Workshop, refs: References, data: dict, digest: str) -> d
         "warranty_override_reason": reason,
         "replaces_id": replaced_id,
         "_scrapped": scrapped,  # a correction on a scrapped unit, checked above
+        "_takes_over": replaced_id if repeats else None,  # the genealogy of that repair
         "_parts": parts,
         "_override": override,
     }
@@ -238,18 +253,32 @@ def _outcome(data: dict, completed_at: dt.datetime | None) -> RepairOutcome:
     return outcome
 
 
-def _replaced_repair(refs: References, known: Workshop, data: dict, scrapped: bool) -> int | None:
-    """The repair a correction replaces, voided and its genealogy undone. On a scrapped
-    unit the correction lists the very same parts: those that went with the unit stay."""
+def _replaced_repair(refs: References, known: Workshop, data: dict, repeats: bool) -> int | None:
+    """The repair a correction replaces, voided; its genealogy undone, unless the
+    correction `repeats` its parts and takes it over (_take_over_genealogy)."""
     if data.get("replaces") is None:
         return None
     old = refs.session.get(Repair, data["replaces"])
-    if old is not None and not old.is_voided:
-        _check_undoable(refs.session, old, parts_stay=scrapped)
+    if old is not None and not old.is_voided and not repeats:
+        _check_undoable(refs.session, old)
     old = replacing(refs.session, refs.principal, Repair, data)
-    _undo(refs.session, old)
+    if not repeats:
+        _undo(refs.session, old)
     known.refresh()
     return old.id
+
+
+def _repeats_parts(known: Workshop, item: Item, data: dict) -> bool:
+    """Whether a correction is of a live repair of the same unit with parts, and lists the
+    very same parts."""
+    old = known.session.get(Repair, data["replaces"]) if data.get("replaces") else None
+    return (
+        old is not None
+        and not old.is_voided
+        and old.item_id == item.id
+        and bool(old.parts)
+        and _posted_part_keys(known, data.get("parts", [])) == _recorded_part_keys(old)
+    )
 
 
 # What tells one recorded part from another.
@@ -261,7 +290,8 @@ def _check_correctable_on_scrapped(
 ) -> None:
     """A scrapped unit gets no repairs, only corrections of what its completed repairs
     say (a repair that found it not repairable, with a typo): a correction of a live,
-    completed repair of this unit, itself completed, with the very same parts."""
+    completed repair of this unit, itself completed, with the very same parts (so that
+    its genealogy is taken over, not undone)."""
     old = known.session.get(Repair, data["replaces"]) if data.get("replaces") else None
     if (
         old is None
@@ -410,11 +440,8 @@ def _check_installable(known: Workshop, item: Item, tracked: Item | None) -> Non
             "what contains it",
             {"item_code": ["contains the repaired unit"]},
         )
-    # Not scrapped, on its way or in the workshop; unless it went with this very unit when
-    # it was scrapped (a correction of the repair that fitted it puts it back).
-    if tracked.status not in FREE_PART and not (
-        tracked.status is ItemStatus.scrapped and _went_with(known.session, tracked, item)
-    ):
+    # Not scrapped, on its way or in the workshop.
+    if tracked.status not in FREE_PART:
         where = tracked.status.value.replace("_", " ")
         raise Conflict(f"part {tracked.code} is {where}", {"item_code": [where]})
     host = known.installed.get(tracked.id)
@@ -426,22 +453,6 @@ def _check_installable(known: Workshop, item: Item, tracked: Item | None) -> Non
         )
     known.installing.add(tracked.id)
     known.moved[tracked.id] = item.id
-
-
-def _went_with(session: Session, part: Item, unit: Item) -> bool:
-    """Whether `part` is scrapped because it was inside `unit` when the unit was (a
-    correction of the repair that installed it puts it back where it stays)."""
-    unit_scrap = select(Scrap.id).where(Scrap.item_id == unit.id, Scrap.voided_at.is_(None))
-    return (
-        session.scalar(
-            select(Scrap.id).where(
-                Scrap.item_id == part.id,
-                Scrap.voided_at.is_(None),
-                Scrap.inside_scrap_id.in_(unit_scrap),
-            )
-        )
-        is not None
-    )
 
 
 def _matching_component(known: Workshop, item: Item, part: dict) -> int | None:
@@ -465,11 +476,14 @@ def _after_repairs(session: Session, rows: list[dict]) -> None:
     parts = [(row, part) for row in rows for part in row["_parts"]]
     if parts:
         session.execute(insert(RepairPart), [_part_values(row, part) for row, part in parts])
-        _record_genealogy(session, parts)
+        _record_genealogy(session, [(row, part) for row, part in parts if not row["_takes_over"]])
+    for row in rows:
+        if row["_takes_over"]:
+            _take_over_genealogy(session, row)
     item_ids = list({row["item_id"] for row in rows})
     _settle_items(session, item_ids)
     _check_not_scrapped_meanwhile(session, [r["item_id"] for r in rows if not r["_scrapped"]])
-    _hold_installed_parts(session, [(row, part) for row, part in parts if not row["_scrapped"]])
+    _hold_installed_parts(session, [(row, part) for row, part in parts if not row["_takes_over"]])
     _check_not_shipped_meanwhile(session, [r["item_id"] for r in rows if not r["completed_at"]])
     for row in rows:
         if row["_override"]:
@@ -563,6 +577,64 @@ _CLOSE_COMPONENT = (
 )
 
 
+def _take_over_genealogy(session: Session, row: dict) -> None:
+    """The links the replaced repair made or closed become the correction's, at its time
+    (_check_take_over has seen that the time suits them)."""
+    old, moment = row["_takes_over"], row["completed_at"] or row["received_at"]
+    for by, at in (
+        (COMPONENT.c.installed_by_repair_id, "installed_at"),
+        (COMPONENT.c.removed_by_repair_id, "removed_at"),
+    ):
+        session.execute(update(COMPONENT).where(by == old).values({by.key: row["id"], at: moment}))
+
+
+def _check_take_over(session: Session, old: int, moment: dt.datetime, field: str) -> None:
+    """Refuse to move the links of repair `old` to `moment` if a part would then come out
+    before it went in, or be in two units at once."""
+    c = COMPONENT.c
+    by_old = or_(c.installed_by_repair_id == old, c.removed_by_repair_id == old)
+    tracked = select(c.component_item_id).where(by_old, c.component_item_id.is_not(None))
+    query = select(
+        c.component_item_id,
+        c.installed_at,
+        c.removed_at,
+        c.installed_by_repair_id == old,
+        c.removed_by_repair_id == old,
+    ).where(or_(by_old, c.component_item_id.in_(tracked)))
+    links = []  # as they would be: part, installed, removed, moved
+    for part, installed_at, removed_at, fitted, taken in session.execute(query):
+        installed_at = moment if fitted else installed_at
+        links.append((part, installed_at, moment if taken else removed_at, bool(fitted or taken)))
+    links.sort(key=lambda link: (link[0] is None, link[0] or 0, link[1]))
+    if _moved_out_of_order(links):
+        raise Conflict(
+            "at this time a part of the repair would come out before it went in, or be in "
+            "two units at once; correct the other repair first",
+            {field: ["out of order with the part's other installations"]},
+        )
+
+
+def _moved_out_of_order(links) -> bool:
+    """Whether a moved link ends before it starts, or overlaps the link of the same tracked
+    part before or after it (`links`: part, installed, removed, moved; ordered by part,
+    then installation). Disorder among links not moved is not this correction's doing."""
+    previous = None
+    for link in links:
+        part_id, installed_at, removed_at, moved = link
+        if moved and removed_at is not None and removed_at < installed_at:
+            return True
+        if (
+            part_id is not None
+            and previous is not None
+            and previous[0] == part_id
+            and (moved or previous[3])
+            and (previous[2] is None or previous[2] > installed_at)
+        ):
+            return True
+        previous = link
+    return False
+
+
 def _settle_items(session: Session, item_ids: list[int]) -> None:
     """An open repair takes a unit in; with none left, a unit in repair gets its status back."""
     in_repair = or_(ITEM.c.status == ItemStatus.in_repair, open_repair())
@@ -595,9 +667,8 @@ def void_repair(
     return repair
 
 
-def _check_undoable(session: Session, repair: Repair, parts_stay: bool = False) -> None:
-    """Refuse to undo a repair whose parts later repairs or a scrap moved on (unless a
-    correction puts the parts that went with its scrapped unit back: `parts_stay`)."""
+def _check_undoable(session: Session, repair: Repair) -> None:
+    """Refuse to undo a repair whose parts later repairs or a scrap moved on."""
     removed_since = select(
         ItemComponent.removed_by_repair_id, ItemComponent.removed_by_scrap_id
     ).where(
@@ -610,8 +681,7 @@ def _check_undoable(session: Session, repair: Repair, parts_stay: bool = False) 
             f"{by} removed a part this repair installed; void that first",
             {"repair": [f"{by} depends on it"]},
         )
-    if not parts_stay:
-        _check_installed_parts_not_scrapped(session, repair)
+    _check_installed_parts_not_scrapped(session, repair)
     removed = list(session.scalars(_removed_parts(repair)))
     # Held until the undo commits: a scrap, shipment or intake of a removed part under way
     # waits, or was seen.
@@ -631,7 +701,7 @@ def _check_undoable(session: Session, repair: Repair, parts_stay: bool = False) 
             "put that part back inside the unit",
             {"repair": ["the unit is inside a part it removed"]},
         )
-    if removed and not parts_stay and repair.item.status is ItemStatus.scrapped:
+    if removed and repair.item.status is ItemStatus.scrapped:
         raise Conflict(
             "the unit is scrapped: undoing this repair would put a part it removed back "
             "inside it; void the scrap first",
