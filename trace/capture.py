@@ -23,7 +23,7 @@ from trace.audit.services import canonical_json, record_audit
 from trace.auth.models import Role
 from trace.auth.services import Principal, require_station
 from trace.bulk import bulk_insert
-from trace.catalog.models import Inspector, Station
+from trace.catalog.models import Inspector, Product, Station
 from trace.db import Prepared, utcnow
 from trace.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from trace.production.models import Batch, Item
@@ -183,6 +183,16 @@ def _each_one(specs: tuple) -> tuple:
     return Prepared(select(*selected).select_from(joined)), tuple(shapes)
 
 
+def _items_by_serial(connection: Connection, sku: str, product_id: int, serials: list[str]):
+    """((sku, serial), id) of the product's items with these serials, a chunk per query."""
+    for start in range(0, len(serials), LOOKUP_CHUNK):
+        query = select(Item.serial, Item.id).where(
+            Item.product_id == product_id, Item.serial.in_(serials[start : start + LOOKUP_CHUNK])
+        )
+        for serial, item_id in connection.execute(query):
+            yield (sku, serial), item_id
+
+
 def _given(records: Sequence[dict], field: str) -> set:
     return {r[field] for r in records if r.get(field)}
 
@@ -260,6 +270,26 @@ class References:
         return result
 
     @functools.cached_property
+    def serial_ids(self) -> dict[tuple[str, str], int | DomainError]:
+        """Items given by product SKU and serial: their ids, or why there is none."""
+        pairs = {(r["sku"], r["serial"]) for r in self.records if r.get("serial")}
+        connection = self.session.connection()
+        products = lookup_rows(connection, Product.sku, (Product.id,), {sku for sku, _ in pairs})
+        serials: dict[str, set[str]] = {}
+        for sku, serial in pairs:
+            serials.setdefault(sku, set()).add(serial)
+        found: dict[tuple[str, str], int] = {}
+        for sku, wanted in serials.items():
+            if sku in products:
+                found.update(_items_by_serial(connection, sku, products[sku].id, sorted(wanted)))
+        unknown_product = NotFound("unknown product", {"sku": ["unknown SKU"]})
+        unknown_serial = NotFound("unknown serial", {"serial": ["no item of this SKU"]})
+        return {
+            pair: found.get(pair) or (unknown_serial if pair[0] in products else unknown_product)
+            for pair in pairs
+        }
+
+    @functools.cached_property
     def batch_ids(self) -> set[int]:
         batch_ids = _given(self.records, "batch_id")
         return set(lookup_rows(self.session.connection(), Batch.id, (), batch_ids))
@@ -277,9 +307,13 @@ class References:
         return None, batch
 
     def subject_ids(self, data: dict) -> tuple[int | None, int | None]:
-        """The ids of `subject`: (item id, None) or (None, batch id)."""
-        if data.get("item_code"):
-            found = self.item_ids[data["item_code"]]
+        """The ids of what a record is about: (item id, None) for an item by code or by
+        SKU and serial, or (None, batch id)."""
+        if data.get("item_code") or data.get("serial"):
+            if data.get("item_code"):
+                found = self.item_ids[data["item_code"]]
+            else:
+                found = self.serial_ids[(data["sku"], data["serial"])]
             if isinstance(found, DomainError):
                 raise found
             return found, None

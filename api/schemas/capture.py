@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.fields import Code, Id, ItemCode, Text
+from api.schemas.fields import Code, Id, ItemCode, Serial, Text
 
 MAX_BULK_RECORDS = 10_000
 
@@ -25,15 +25,21 @@ class RecordIn(Schema):
 
 
 class SubjectIn(RecordIn):
-    """A record about one item (by its code) or a batch as a whole (by id)."""
+    """A record about one item (by its code, or by its product's SKU and its serial) or a
+    batch as a whole (by id)."""
 
     item_code = ItemCode()
+    sku = Code(64, metadata={"description": "the item's product, with serial"})
+    serial = Serial(metadata={"description": "the item's serial, with sku"})
     batch_id = Id()
 
     @validates_schema
     def _one_subject(self, data, **_):
-        if ("item_code" in data) == ("batch_id" in data):
-            raise ValidationError("give either item_code or batch_id", "item_code")
+        if ("sku" in data) != ("serial" in data):
+            missing = "serial" if "sku" in data else "sku"
+            raise ValidationError("an item by serial needs sku and serial", missing)
+        if ("item_code" in data) + ("serial" in data) + ("batch_id" in data) != 1:
+            raise ValidationError("give one of: item_code; sku and serial; batch_id", "item_code")
 
 
 class StationRecordIn(SubjectIn):

@@ -90,6 +90,19 @@ class Code(fields.String):
         super().__init__(**kwargs)
 
 
+class Serial(fields.String):
+    """A unit's serial, as its product's serial format or the manufacturer's list made it
+    (trace.production.serials): 1 to 20 of A-Z a-z 0-9 . _ -."""
+
+    PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "validate", Pattern(self.PATTERN, error="1 to 20 of A-Z a-z 0-9 . _ - only")
+        )
+        super().__init__(**kwargs)
+
+
 def StrictInt(**kwargs) -> fields.Integer:
     """An integer that JSON sent as a number, not as "5" or 5.0."""
     return fields.Integer(strict=True, **kwargs)

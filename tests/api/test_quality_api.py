@@ -66,6 +66,92 @@ def test_bulk_reports_created_and_replayed(api, session, world):
     assert [r["id"] for r in again.json["results"]] == [r["id"] for r in first.json["results"]]
 
 
+def by_serial(world, **overrides) -> dict:
+    item = world["item"]
+    data = body(world, **{"sku": item.product.sku, "serial": item.serial, **overrides})
+    del data["item_code"]
+    return data
+
+
+def test_an_item_is_inspected_by_its_products_sku_and_its_serial(api, session, world):
+    client = api("line")
+    data = by_serial(world, is_final=True, result="fail")
+    first = client.post("/api/v1/inspections", json=data)
+    assert first.status_code == 201
+    assert first.json["item_id"] == world["item"].id
+    session.refresh(world["item"])
+    assert world["item"].status.value == "failed"
+    again = client.post("/api/v1/inspections", json=data)
+    assert (again.status_code, again.json) == (200, first.json)
+    other = factories.make_item(session, world["item"].batch)
+    session.commit()
+    records = [by_serial(world), by_serial({**world, "item": other}), body(world)]
+    bulk = client.post("/api/v1/inspections/bulk", json={"records": records})
+    assert bulk.status_code == 201 and bulk.json["created"] == 3
+    stored = [session.get(Inspection, r["id"]).item_id for r in bulk.json["results"]]
+    assert stored == [world["item"].id, other.id, world["item"].id]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "fields"),
+    [
+        ({"sku": "NO-SUCH"}, 404, {"sku": ["unknown SKU"]}),
+        ({"serial": "NO-SUCH-1"}, 404, {"serial": ["no item of this SKU"]}),
+        ({"sku": None}, 422, {"sku": ["Field may not be null."]}),
+        ({"serial": "A B"}, 422, {"serial": ["1 to 20 of A-Z a-z 0-9 . _ - only"]}),
+        ({"serial": "S" * 21}, 422, {"serial": ["1 to 20 of A-Z a-z 0-9 . _ - only"]}),
+    ],
+)
+def test_an_item_by_serial_that_names_nothing_is_refused(
+    api, session, world, change, status, fields
+):
+    response = api("line").post("/api/v1/inspections", json={**by_serial(world), **change})
+    assert response.status_code == status
+    assert response.json["error"]["fields"] == fields
+    assert factories.count(session, Inspection) == 0
+
+
+@pytest.mark.parametrize(
+    ("drop", "add", "field"),
+    [
+        ("serial", {}, "serial"),
+        ("sku", {}, "sku"),
+        (None, {"item_code": "from-world"}, "item_code"),
+        (None, {"batch_id": "from-world"}, "item_code"),
+    ],
+)
+def test_an_item_is_named_one_way_only(api, session, world, drop, add, field):
+    data = by_serial(world)
+    if drop:
+        del data[drop]
+    if add.get("item_code"):
+        data["item_code"] = world["item"].code
+    if add.get("batch_id"):
+        data["batch_id"] = world["item"].batch_id
+    response = api("line").post("/api/v1/inspections", json=data)
+    assert response.status_code == 422
+    assert list(response.json["error"]["fields"]) == [field]
+
+
+def test_bulk_names_the_record_whose_serial_is_unknown(api, session, world):
+    records = [by_serial(world), by_serial(world, serial="NO-SUCH-1"), body(world)]
+    response = api("line").post("/api/v1/inspections/bulk", json={"records": records})
+    assert response.status_code == 404
+    assert response.json["error"]["fields"] == {
+        "records": {"1": {"serial": ["no item of this SKU"]}}
+    }
+    assert factories.count(session, Inspection) == 0
+
+
+def test_a_process_record_about_an_item_by_serial(api, session, world):
+    data = by_serial(world, parameter="torque", value=2.4, unit="N.m", upper_limit=3)
+    for name in ("inspector", "result", "measurements"):
+        del data[name]
+    response = api("line").post("/api/v1/process-records", json=data)
+    assert response.status_code == 201
+    assert (response.json["item_id"], response.json["batch_id"]) == (world["item"].id, None)
+
+
 def test_a_record_twice_in_one_bulk_is_created_once_and_then_replayed(api, session, world):
     record = body(world)
     response = api("line").post("/api/v1/inspections/bulk", json={"records": [record, record]})

@@ -53,6 +53,23 @@ def test_an_inspection_is_stored_with_its_measurements(session, world):
     assert stored.recorded_by == "key:line1"
 
 
+def test_items_by_sku_and_serial_across_products_in_one_post(session, world):
+    item = world[0]
+    twin = factories.make_item(session, serial=item.serial)  # another product, same serial
+    records = [
+        inspection(world, item_code=None, sku=unit.product.sku, serial=unit.serial)
+        for unit in (item, twin)
+    ]
+    for record in records:
+        del record["item_code"]
+    recorded = quality.record_inspections(session, LINE, records)
+    assert [session.get(Inspection, r.id).item_id for r in recorded] == [item.id, twin.id]
+    unknown = {**records[0], "event_id": uuid.uuid4(), "serial": "NOT-MADE"}
+    with pytest.raises(BulkRejected) as error:
+        quality.record_inspections(session, LINE, [records[1], unknown])
+    assert error.value.fields == {"records": {"1": {"serial": ["no item of this SKU"]}}}
+
+
 def test_the_same_event_id_and_content_is_a_retry_that_changes_nothing(session, world):
     data = inspection(world)
     [first] = quality.record_inspections(session, LINE, [data])
