@@ -8,6 +8,7 @@ the other. A 5xx is never an answer (a deadlock PostgreSQL breaks is run again).
 
 import datetime as dt
 import uuid
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import func, select
@@ -257,6 +258,96 @@ def test_two_intakes_of_one_unit_at_once_open_one_repair(live):
         answers = race(app, key, [intake, repair(code, completed=False)])
         assert sorted(answers) == [201, 409]
         assert read(app, open_repairs, item_id) == 1
+
+
+def stays_in_order(session, part_id: int) -> bool:
+    """Each of the part's stays in a unit ends after it began and before the next began."""
+    query = (
+        select(ItemComponent.installed_at, ItemComponent.removed_at)
+        .where(ItemComponent.component_item_id == part_id)
+        .order_by(ItemComponent.installed_at)
+    )
+    stays = session.execute(query).all()
+    return all(out is None or out >= into for into, out in stays) and all(
+        before.removed_at is not None and before.removed_at <= after.installed_at
+        for before, after in pairwise(stays)
+    )
+
+
+def at(minutes_ago: float, body_path: tuple[str, dict], **extra) -> tuple[str, dict]:
+    """A repair post received and completed `minutes_ago`."""
+    path, body = body_path
+    return path, body | {"received_at": now(minutes_ago), "completed_at": now(minutes_ago)} | extra
+
+
+def stay(session, host: Item, part: Item, since: float, until: float) -> int:
+    """The part fitted in `host` `since` minutes ago and taken out `until` minutes ago by
+    two repairs; the id of the second."""
+    fitted = {"part_number": "PCB-1", "item_code": part.code}
+    for minutes, direction in ((since, PartDirection.installed), (until, PartDirection.removed)):
+        moment = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
+        last = factories.make_repair(
+            session,
+            host,
+            received_at=moment,
+            completed_at=moment,
+            parts=[{"direction": direction, **fitted}],
+        )
+    return last.id
+
+
+def test_a_correction_moving_a_removal_while_the_part_is_fitted_elsewhere(live):
+    # Alone, each is fine: the pump left the kettle 50 minutes ago, the correction says 5;
+    # the dryer takes it 20 minutes ago. Together the pump would be in both.
+    app, key = live
+    for _ in range(ROUNDS):
+
+        def world(session):
+            kettle, dryer, pump = unit(session), unit(session), unit(session)
+            removal = stay(session, kettle, pump, since=60, until=50)
+            return kettle.code, dryer.code, pump.id, pump.code, removal
+
+        kettle, dryer, pump_id, pump, removal = made(app, world)
+        removed = {"direction": "removed", "item_code": pump}
+        correction = at(
+            50, repair(kettle, [removed]), completed_at=now(5), replaces=removal, void_reason="x"
+        )
+        fitting = at(20, repair(dryer, [{"direction": "installed", "item_code": pump}]))
+        assert sorted(race(app, key, [correction, fitting])) == [201, 409]
+        assert read(app, stays_in_order, pump_id)
+
+
+def test_a_correction_moving_a_fitting_while_the_part_is_taken_out(live):
+    # Alone, each is fine: the pump went in 60 minutes ago, the correction says 5; a
+    # repair takes it out 20 minutes ago. Together it would come out before it went in.
+    app, key = live
+    for _ in range(ROUNDS):
+
+        def world(session):
+            kettle, pump = unit(session), unit(session)
+            moment = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=60)
+            fitted = {"direction": PartDirection.installed, "part_number": "PCB-1"}
+            fitting = factories.make_repair(
+                session,
+                kettle,
+                received_at=moment,
+                completed_at=moment,
+                parts=[{**fitted, "item_code": pump.code}],
+            )
+            return kettle.code, pump.id, pump.code, fitting.id
+
+        kettle, pump_id, pump, fitting = made(app, world)
+        part = {"part_number": "PCB-1", "item_code": pump}
+        correction = at(
+            60,
+            repair(kettle, [{"direction": "installed", **part}]),
+            completed_at=now(5),
+            replaces=fitting,
+            void_reason="x",
+        )
+        removal = at(20, repair(kettle, [{"direction": "removed", **part}]))
+        assert sorted(race(app, key, [correction, removal])) == [201, 409]
+        assert read(app, stays_in_order, pump_id)
 
 
 def scrapped_or_shipped(session, item_id: int) -> bool:

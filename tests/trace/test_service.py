@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import uuid
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import select
@@ -432,7 +433,9 @@ def _ship_away(session, item) -> None:
 
 def test_completing_a_repair_whose_removed_part_went_back_to_its_supplier(session):
     kettle, pump = old_item(session), old_item(session)
-    record(session, kettle, parts=[installed("PUMP-2", item_code=pump.code)])
+    fitted = NOW - dt.timedelta(days=3)
+    fit = [installed("PUMP-2", item_code=pump.code)]
+    record(session, kettle, received_at=fitted, completed_at=fitted, parts=fit)
     received = NOW - dt.timedelta(days=2)
     parts = [removed("PUMP-2", item_code=pump.code)]
     taken_in = record(session, kettle, completed_at=None, outcome=None, parts=parts)
@@ -513,6 +516,129 @@ def test_a_correction_cannot_move_a_part_out_after_it_went_into_another_unit(ses
     moved["completed_at"] = into_dryer - dt.timedelta(hours=1)
     service.record_repairs(session, TECHNICIAN, [{**moved, "event_id": uuid.uuid4()}])
     assert [c.removed_at for c in components(session, kettle)] == [moved["completed_at"]]
+
+
+def links_of(session, part) -> list[tuple]:
+    """Where the tracked `part` has been: (unit id, in, out), in time order."""
+    query = select(ItemComponent).where(ItemComponent.component_item_id == part.id)
+    links = sorted(session.scalars(query), key=lambda link: link.installed_at)
+    return [(link.item_id, link.installed_at, link.removed_at) for link in links]
+
+
+def in_order(links: list[tuple]) -> bool:
+    """Each stay ends after it began, and before the next one begins."""
+    ends_after_start = all(out is None or out >= into for _, into, out in links)
+    return ends_after_start and all(
+        before[2] is not None and before[2] <= after[1] for before, after in pairwise(links)
+    )
+
+
+def refused_in_order(session, *records) -> Conflict:
+    with pytest.raises(Conflict) as error:
+        service.record_repairs(session, TECHNICIAN, list(records))
+    return error.value
+
+
+def hours_ago(hours: float) -> dt.datetime:
+    return NOW - dt.timedelta(hours=hours)
+
+
+def test_a_part_is_not_fitted_before_it_left_the_unit_it_was_in(session):
+    kettle, dryer, pump = old_item(session), old_item(session), old_item(session)
+    fit = [installed("PUMP-2", item_code=pump.code)]
+    record(session, kettle, received_at=hours_ago(30), completed_at=hours_ago(30), parts=fit)
+    out = [removed("PUMP-2", item_code=pump.code)]
+    record(session, kettle, received_at=hours_ago(5), completed_at=hours_ago(5), parts=out)
+    too_early = repair(dryer, received_at=hours_ago(10), completed_at=hours_ago(10), parts=fit)
+    session.commit()
+    error = refused_in_order(session, too_early)
+    assert error.fields == {"parts": [f"{pump.code}: out of order with its other installations"]}
+    session.rollback()  # as the API does: the refused post leaves nothing
+    fine = repair(dryer, received_at=hours_ago(4), completed_at=hours_ago(4), parts=fit)
+    service.record_repairs(session, TECHNICIAN, [fine])
+    assert in_order(links_of(session, pump)) and len(links_of(session, pump)) == 2
+
+
+def test_nor_taken_out_before_it_went_in(session):
+    kettle, pump = old_item(session), old_item(session)
+    fit = [installed("PUMP-2", item_code=pump.code)]
+    record(session, kettle, received_at=hours_ago(10), completed_at=hours_ago(10), parts=fit)
+    out = [removed("PUMP-2", item_code=pump.code)]
+    refused_in_order(
+        session, repair(kettle, received_at=hours_ago(20), completed_at=hours_ago(20), parts=out)
+    )
+
+
+def test_records_of_one_post_that_disagree_in_time_are_refused_together(session):
+    kettle, dryer, pump = old_item(session), old_item(session), old_item(session)
+    fit = [installed("PUMP-2", item_code=pump.code)]
+    out = [removed("PUMP-2", item_code=pump.code)]
+    record(session, kettle, received_at=hours_ago(30), completed_at=hours_ago(30), parts=fit)
+    removal = record(
+        session, kettle, received_at=hours_ago(20), completed_at=hours_ago(20), parts=out
+    )
+    # Each alone is fine; together the pump would be in the kettle until -5 h and in the
+    # dryer from -10 h.
+    into_dryer = repair(dryer, received_at=hours_ago(10), completed_at=hours_ago(10), parts=fit)
+    later = repair(
+        kettle,
+        received_at=hours_ago(20),
+        completed_at=hours_ago(5),
+        parts=out,
+        replaces=removal.id,
+        void_reason="finished later",
+    )
+    session.commit()
+    refused_in_order(session, later, into_dryer)
+    session.rollback()
+    assert links_of(session, pump) == [(kettle.id, hours_ago(30), hours_ago(20))]
+
+
+def test_two_corrections_of_one_post_cannot_turn_a_stay_inside_out(session):
+    kettle, pump = old_item(session), old_item(session)
+    fit = [installed("PUMP-2", item_code=pump.code)]
+    out = [removed("PUMP-2", item_code=pump.code)]
+    fitted = record(
+        session, kettle, received_at=hours_ago(30), completed_at=hours_ago(30), parts=fit
+    )
+    taken = record(
+        session, kettle, received_at=hours_ago(10), completed_at=hours_ago(10), parts=out
+    )
+    fit_later = repair(
+        kettle,
+        received_at=hours_ago(30),
+        completed_at=hours_ago(15),
+        parts=fit,
+        replaces=fitted.id,
+        void_reason="typo",
+    )
+    out_earlier = repair(
+        kettle,
+        received_at=hours_ago(20),
+        completed_at=hours_ago(20),
+        parts=out,
+        replaces=taken.id,
+        void_reason="typo",
+    )
+    refused_in_order(session, fit_later, out_earlier)
+
+
+def test_a_correction_on_a_scrapped_unit_stays_before_the_scrap(session):
+    kettle, pump = old_item(session), old_item(session)
+    fit = [installed("PUMP-2", item_code=pump.code)]
+    out = [removed("PUMP-2", item_code=pump.code)]
+    record(session, kettle, received_at=hours_ago(30), completed_at=hours_ago(30), parts=fit)
+    removal = record(
+        session, kettle, received_at=hours_ago(20), completed_at=hours_ago(20), parts=out
+    )
+    factories.make_scrap(session, kettle, occurred_at=hours_ago(10))
+    correction = {"parts": out, "replaces": removal.id, "void_reason": "typo"}
+    after = repair(kettle, received_at=hours_ago(20), completed_at=hours_ago(5), **correction)
+    error = refused(session, after)
+    assert error.fields["records"]["0"] == {"completed_at": ["after the unit was scrapped"]}
+    before = repair(kettle, received_at=hours_ago(20), completed_at=hours_ago(12), **correction)
+    service.record_repairs(session, TECHNICIAN, [before])
+    assert links_of(session, pump)[0][2] == hours_ago(12)
 
 
 # --- voiding -------------------------------------------------------------------------------

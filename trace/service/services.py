@@ -22,13 +22,18 @@
   number and serial or lot) when there is one. A tracked part still installed in another
   unit must be removed there first (409), and a unit cannot take in a part it is itself
   inside, directly or further up (409). Voiding a repair undoes its genealogy.
+- Time order: a tracked part's stays in units may not overlap, nor end before they
+  begin. A post whose repairs would make them do so (a part fitted into one unit before
+  the time another repair took it out of the last) is refused (409, naming the part).
+  Every post locks the tracked parts it moves, so two posts moving one part take turns
+  and the second sees the first's times.
 - Corrections: a correction of the same unit that lists the very same parts takes over
   the genealogy of the repair it replaces, moved to its own time, rather than undoing it
   and doing it again: a removed part may be back with its supplier by then, an installed
-  one taken out again by a later repair. The move is refused (409) when it would put a
-  part's removal before its installation or into the time it spent in another unit. A
-  correction with other parts undoes the old genealogy first, which needs the removed
-  parts free and the installed ones not moved on.
+  one taken out again by a later repair. The move keeps the time order (409 naming the
+  time field), and on a scrapped unit stays before the scrap (422). A correction with
+  other parts undoes the old genealogy first, which needs the removed parts free and the
+  installed ones not moved on.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ from trace.capture import (
 from trace.errors import Conflict, DomainError, Invalid
 from trace.logistics.models import Shipment, ShipmentItem, ShipmentStatus
 from trace.logistics.services import open_shipment_numbers
-from trace.production.models import Item, ItemComponent, ItemStatus
+from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
 from trace.production.services import FREE_PART, hold_free_parts, installed_parts
 from trace.production.status import ITEM, derive_statuses, open_repair
 from trace.records import void_record
@@ -191,14 +196,16 @@ def _repair_row(known: Workshop, refs: References, data: dict, digest: str) -> d
     item, _ = refs.subject(data)
     received_at, completed_at = _times(item, data)
     outcome = _outcome(data, completed_at)
+    old = known.session.get(Repair, data["replaces"]) if data.get("replaces") else None
+    repeats = _repeats_parts(known, item, data, old)
     scrapped = item.status is ItemStatus.scrapped
     if scrapped:
-        _check_correctable_on_scrapped(known, item, data, completed_at)
-    repeats = _repeats_parts(known, item, data)
-    if repeats:
+        _check_correctable_on_scrapped(known, item, data, completed_at, old)
+    if repeats:  # whose it is first, then whether its parts may move to this time
+        require_poster_or_quality(refs.principal, old)
         field = "completed_at" if completed_at else "received_at"
-        _check_take_over(known.session, data["replaces"], completed_at or received_at, field)
-    replaced_id = _replaced_repair(refs, known, data, repeats)
+        _check_take_over(known.session, old.id, completed_at or received_at, field)
+    replaced_id = _replaced_repair(refs, known, data, old, repeats)
     _check_intake(known, item, completed_at)
     warranty, reason, override = _warranty(known, item, data, received_at)
     if repeats:
@@ -253,12 +260,13 @@ def _outcome(data: dict, completed_at: dt.datetime | None) -> RepairOutcome:
     return outcome
 
 
-def _replaced_repair(refs: References, known: Workshop, data: dict, repeats: bool) -> int | None:
-    """The repair a correction replaces, voided; its genealogy undone, unless the
-    correction `repeats` its parts and takes it over (_take_over_genealogy)."""
+def _replaced_repair(
+    refs: References, known: Workshop, data: dict, old: Repair | None, repeats: bool
+) -> int | None:
+    """The repair a correction replaces (`old`, if it exists), voided; its genealogy
+    undone, unless the correction `repeats` its parts and takes it over."""
     if data.get("replaces") is None:
         return None
-    old = refs.session.get(Repair, data["replaces"])
     if old is not None and not old.is_voided and not repeats:
         _check_undoable(refs.session, old)
     old = replacing(refs.session, refs.principal, Repair, data)
@@ -268,10 +276,9 @@ def _replaced_repair(refs: References, known: Workshop, data: dict, repeats: boo
     return old.id
 
 
-def _repeats_parts(known: Workshop, item: Item, data: dict) -> bool:
-    """Whether a correction is of a live repair of the same unit with parts, and lists the
-    very same parts."""
-    old = known.session.get(Repair, data["replaces"]) if data.get("replaces") else None
+def _repeats_parts(known: Workshop, item: Item, data: dict, old: Repair | None) -> bool:
+    """Whether a correction is of a live repair (`old`) of the same unit with parts, and
+    lists the very same parts."""
     return (
         old is not None
         and not old.is_voided
@@ -286,13 +293,12 @@ PART_KEY = ("direction", "part_number", "serial", "lot", "component_item_id")
 
 
 def _check_correctable_on_scrapped(
-    known: Workshop, item: Item, data: dict, completed_at: dt.datetime | None
+    known: Workshop, item: Item, data: dict, completed_at: dt.datetime | None, old: Repair | None
 ) -> None:
     """A scrapped unit gets no repairs, only corrections of what its completed repairs
     say (a repair that found it not repairable, with a typo): a correction of a live,
     completed repair of this unit, itself completed, with the very same parts (so that
-    its genealogy is taken over, not undone)."""
-    old = known.session.get(Repair, data["replaces"]) if data.get("replaces") else None
+    its genealogy is taken over, not undone), and completed by the time of the scrap."""
     if (
         old is None
         or old.item_id != item.id
@@ -302,6 +308,14 @@ def _check_correctable_on_scrapped(
         or _posted_part_keys(known, data.get("parts", [])) != _recorded_part_keys(old)
     ):
         raise _scrapped_refusal(item)
+    scrapped_at = known.session.scalar(
+        select(Scrap.occurred_at).where(Scrap.item_id == item.id, Scrap.voided_at.is_(None))
+    )
+    if scrapped_at is not None and completed_at > scrapped_at:
+        raise Invalid(
+            "a scrapped unit's repair was completed by the time it was scrapped",
+            {"completed_at": ["after the unit was scrapped"]},
+        )
 
 
 def _posted_part_keys(known: Workshop, parts: list[dict]) -> list[tuple] | None:
@@ -475,11 +489,15 @@ def _same_part(component: ItemComponent, part: dict) -> bool:
 def _after_repairs(session: Session, rows: list[dict]) -> None:
     parts = [(row, part) for row in rows for part in row["_parts"]]
     if parts:
+        tracked = sorted({p["component_item_id"] for _, p in parts if p["component_item_id"]})
+        # Held until commit: another post moving these parts waits, then sees where they are.
+        _lock(session, tracked)
         session.execute(insert(RepairPart), [_part_values(row, part) for row, part in parts])
         _record_genealogy(session, [(row, part) for row, part in parts if not row["_takes_over"]])
-    for row in rows:
-        if row["_takes_over"]:
-            _take_over_genealogy(session, row)
+        for row in rows:
+            if row["_takes_over"]:
+                _take_over_genealogy(session, row)
+        _check_timelines(session, [row["id"] for row in rows], tracked)
     item_ids = list({row["item_id"] for row in rows})
     _settle_items(session, item_ids)
     _check_not_scrapped_meanwhile(session, [r["item_id"] for r in rows if not r["_scrapped"]])
@@ -545,7 +563,7 @@ def _record_genealogy(session: Session, parts: list[tuple[dict, dict]]) -> None:
             "part_number": part["part_number"],
             "serial": part["serial"],
             "lot": part["lot"],
-            "installed_at": row["completed_at"] or row["received_at"],
+            "installed_at": _moment(row),
             "installed_by_repair_id": row["id"],
         }
         for row, part in parts
@@ -554,7 +572,7 @@ def _record_genealogy(session: Session, parts: list[tuple[dict, dict]]) -> None:
     removed = [
         {
             "component": part["_closes"],
-            "at": row["completed_at"] or row["received_at"],
+            "at": _moment(row),
             "repair": row["id"],
         }
         for row, part in parts
@@ -577,15 +595,47 @@ _CLOSE_COMPONENT = (
 )
 
 
+def _moment(row: dict) -> dt.datetime:
+    """When a repair's parts go in and come out: its completion, or its receipt while open."""
+    return row["completed_at"] or row["received_at"]
+
+
+def _lock(session: Session, item_ids: list[int]) -> None:
+    if item_ids:  # in id order, as every post takes them; SQLite's writers take turns anyway
+        session.execute(
+            select(Item.id).where(Item.id.in_(item_ids)).order_by(Item.id).with_for_update()
+        )
+
+
 def _take_over_genealogy(session: Session, row: dict) -> None:
-    """The links the replaced repair made or closed become the correction's, at its time
-    (_check_take_over has seen that the time suits them)."""
-    old, moment = row["_takes_over"], row["completed_at"] or row["received_at"]
+    """The links the replaced repair made or closed become the correction's, at its time."""
+    old = row["_takes_over"]
     for by, at in (
         (COMPONENT.c.installed_by_repair_id, "installed_at"),
         (COMPONENT.c.removed_by_repair_id, "removed_at"),
     ):
-        session.execute(update(COMPONENT).where(by == old).values({by.key: row["id"], at: moment}))
+        session.execute(
+            update(COMPONENT).where(by == old).values({by.key: row["id"], at: _moment(row)})
+        )
+
+
+def _check_timelines(session: Session, repair_ids: list[int], part_ids: list[int]) -> None:
+    """Refuse what the post's repairs did to the genealogy if a tracked part now comes out
+    of a unit before it went in, or is in two units at once (a repair of another post, or
+    another record of this one, may have moved it in between)."""
+    c = COMPONENT.c
+    touched = or_(c.installed_by_repair_id.in_(repair_ids), c.removed_by_repair_id.in_(repair_ids))
+    query = select(c.component_item_id, c.installed_at, c.removed_at, touched).where(
+        c.component_item_id.in_(part_ids)
+    )
+    wrong = _out_of_order(sorted(session.execute(query), key=lambda link: link[:2]))
+    if wrong is not None:
+        code = session.scalar(select(Item.code).where(Item.id == wrong))
+        raise Conflict(
+            f"part {code} would come out of a unit before it went in, or be in two units at "
+            "once; the times of the repairs that move it disagree",
+            {"parts": [f"{code}: out of order with its other installations"]},
+        )
 
 
 def _check_take_over(session: Session, old: int, moment: dt.datetime, field: str) -> None:
@@ -606,7 +656,7 @@ def _check_take_over(session: Session, old: int, moment: dt.datetime, field: str
         installed_at = moment if fitted else installed_at
         links.append((part, installed_at, moment if taken else removed_at, bool(fitted or taken)))
     links.sort(key=lambda link: (link[0] is None, link[0] or 0, link[1]))
-    if _moved_out_of_order(links):
+    if _out_of_order(links, untracked=True) is not None:
         raise Conflict(
             "at this time a part of the repair would come out before it went in, or be in "
             "two units at once; correct the other repair first",
@@ -614,15 +664,20 @@ def _check_take_over(session: Session, old: int, moment: dt.datetime, field: str
         )
 
 
-def _moved_out_of_order(links) -> bool:
-    """Whether a moved link ends before it starts, or overlaps the link of the same tracked
-    part before or after it (`links`: part, installed, removed, moved; ordered by part,
-    then installation). Disorder among links not moved is not this correction's doing."""
+OUT_OF_ORDER = object()  # an untracked part's link: it has no id to name
+
+
+def _out_of_order(links, untracked: bool = False):
+    """The part of the first moved link that ends before it starts, or overlaps the link of
+    the same tracked part before or after it; None if there is none. `links`: part,
+    installed, removed, moved; ordered by part, then installation (untracked parts, with
+    no part id, only when `untracked`). Disorder among links not moved is not this post's
+    doing."""
     previous = None
     for link in links:
         part_id, installed_at, removed_at, moved = link
         if moved and removed_at is not None and removed_at < installed_at:
-            return True
+            return OUT_OF_ORDER if part_id is None else part_id
         if (
             part_id is not None
             and previous is not None
@@ -630,9 +685,9 @@ def _moved_out_of_order(links) -> bool:
             and (moved or previous[3])
             and (previous[2] is None or previous[2] > installed_at)
         ):
-            return True
+            return part_id
         previous = link
-    return False
+    return None
 
 
 def _settle_items(session: Session, item_ids: list[int]) -> None:
