@@ -43,10 +43,10 @@ from collections import defaultdict
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trace import gs1
+from trace.capture import lookup_rows
 from trace.history import Event, RecordRef, batch_history, batch_summary, count_items, item_history
 from trace.production.models import Batch, Item, Scrap
 from trace.quality.models import Inspection, ProcessRecord
@@ -136,7 +136,6 @@ OWN_ID_RECORDS = {
     "repair": Repair,
     "scrap": Scrap,
 }
-IDS_PER_QUERY = 500
 
 
 class Identifiers:
@@ -241,23 +240,31 @@ def batch_document(
 def _renamed(session: Session, events: list[Event]) -> frozenset[tuple[str, int]]:
     """The records (kind, id) whose event id a record of another kind was posted with first.
 
-    Posting order, not the kind, decides: a record once exported under its id keeps it
-    when a record of another kind comes later with the same id.
+    Posting order, not the kind, decides, so a record exported under its id keeps it when
+    a record of another kind comes later with the same id. (On PostgreSQL two such posts
+    under way at once may commit in the other order than they took their recorded_at: a
+    window of one commit in which an export can see the later one alone.)
     """
-    wanted = set()
+    story: dict[tuple[str, uuid.UUID], tuple] = {}  # the records this story has
+    wanted: set[uuid.UUID] = set()
     for event in events:
         if event.record in OWN_ID_RECORDS and event.event_id is not None:
+            story[(event.record, event.event_id)] = (event.recorded_at, event.id)
             wanted.add(event.event_id)
             wanted.update(ref.event_id for ref in (event.replaces, event.replaced_by) if ref)
-    ids = sorted(wanted)
     posts = defaultdict(list)
+    connection = session.connection()
     for order, (name, model) in enumerate(OWN_ID_RECORDS.items()):
-        for start in range(0, len(ids), IDS_PER_QUERY):
-            query = select(model.id, model.event_id, model.recorded_at).where(
-                model.event_id.in_(ids[start : start + IDS_PER_QUERY])
-            )
-            for record_id, event_id, recorded_at in session.execute(query):
-                posts[event_id].append((recorded_at, order, name, record_id))
+        elsewhere = {event_id for event_id in wanted if (name, event_id) not in story}
+        found = lookup_rows(connection, model.event_id, (model.id, model.recorded_at), elsewhere)
+        for event_id in wanted:
+            if (name, event_id) in story:
+                recorded_at, record_id = story[(name, event_id)]
+            elif event_id in found:
+                recorded_at, record_id = found[event_id].recorded_at, found[event_id].id
+            else:
+                continue
+            posts[event_id].append((recorded_at, order, name, record_id))
     return frozenset(
         (name, record_id)
         for same_id in posts.values()
