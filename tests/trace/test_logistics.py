@@ -257,6 +257,42 @@ def test_a_failed_unit_made_after_the_shipment_left_asks_no_override_of_its_batc
     assert reasons == [f"required: batch {batch.lot_number} has 1 failed items"]
 
 
+def test_a_failed_unit_made_the_moment_it_left_goes_and_asks_a_reason(session):
+    batch = factories.make_batch(session)
+    tied = factories.make_item(session, batch, produced_at=SHIPPED_AT)
+    fail_final_inspection(session, tied)
+    east_8 = dt.timezone(dt.timedelta(hours=8))
+    local = shipment(batches=[batch], shipped_at=SHIPPED_AT.astimezone(east_8))
+    error = refused(logistics.record_shipments, session, SHIPPER, [local])
+    assert error.fields["records"]["0"]["override_reason"] == [
+        f"required: batch {batch.lot_number} has 1 failed items"
+    ]
+    logistics.record_shipments(session, SHIPPER, [{**local, "override_reason": "customer ok"}])
+    assert statuses(session, tied) == [ItemStatus.shipped]
+
+
+def test_a_failed_unit_freed_later_in_the_post_does_not_go_with_its_batch_unasked(session):
+    batch = factories.make_batch(session)
+    factories.make_item(session, batch)
+    failed = factories.make_item(session, batch)
+    fail_final_inspection(session, failed)
+    [old] = logistics.record_shipments(
+        session, SHIPPER, [shipment([failed], override_reason="customer ok")]
+    )
+    session.commit()
+    # Counted while the failed unit was in the old shipment: no reason asked. The
+    # correction after it frees the unit, which the whole batch would then take.
+    whole = shipment(batches=[batch])
+    correction = shipment([factories.make_item(session)], replaces=old.id, void_reason="wrong")
+    with pytest.raises(Conflict) as error:
+        logistics.record_shipments(session, SHIPPER, [whole, correction])
+    assert error.value.fields == {
+        "override_reason": [f"required: item {failed.code} failed its final inspection"]
+    }
+    session.rollback()
+    assert statuses(session, failed) == [ItemStatus.shipped]
+
+
 def test_a_failed_unit_inside_another_asks_no_override_of_its_batch(session):
     batch = factories.make_batch(session)
     spare = factories.make_item(session, batch)

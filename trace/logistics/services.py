@@ -156,7 +156,7 @@ def _batch_stock(session: Session, batch_ids: list[int]) -> dict[int, BatchStock
         *in_stock, Item.status == ItemStatus.failed
     )
     for batch_id, made in session.execute(failed.order_by(Item.produced_at)):
-        stock[batch_id].failed_made.append(made)
+        stock[batch_id].failed_made.append(made)  # in order, as failed_by's bisect needs
     return stock
 
 
@@ -344,6 +344,9 @@ def _after_shipments(session: Session, rows: list[dict]) -> None:
         _check_carrying(
             session, [row for row in rows if row["_batch_ids"] and not row["_item_ids"]]
         )
+        _check_no_failed_taken(
+            session, [row for row in rows if row["_batch_ids"] and not row["_override"]]
+        )
     _mark_shipped(session, [row["id"] for row in rows])
     for row in rows:
         if row["_override"]:
@@ -386,6 +389,27 @@ def _check_carrying(session: Session, rows: list[dict]) -> None:
         raise Conflict(
             f"shipment {empty[0]} would carry nothing: its batches have no unit to take then",
             {"batch_ids": ["no unit in stock, made by shipped_at and not inside another unit"]},
+        )
+
+
+def _check_no_failed_taken(session: Session, rows: list[dict]) -> None:
+    """A whole batch counted with no failed unit must take none: a correction later in the
+    post may have freed one from the shipment it replaced (and on PostgreSQL a unit may
+    have failed since it was counted)."""
+    if not rows:
+        return
+    numbers = {row["id"]: row["number"] for row in rows}
+    taken = session.execute(
+        select(SHIPMENT_ITEM.c.shipment_id, ITEM.c.code)
+        .join(ITEM, ITEM.c.id == SHIPMENT_ITEM.c.item_id)
+        .where(SHIPMENT_ITEM.c.shipment_id.in_(numbers), ITEM.c.status == ItemStatus.failed)
+        .limit(1)
+    ).first()
+    if taken is not None:
+        shipment_id, code = taken
+        raise Conflict(
+            f"shipment {numbers[shipment_id]} would take failed unit {code} with its batch",
+            {"override_reason": [f"required: item {code} failed its final inspection"]},
         )
 
 
