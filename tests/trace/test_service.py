@@ -559,6 +559,18 @@ def test_a_part_is_not_fitted_before_it_left_the_unit_it_was_in(session):
     assert in_order(links_of(session, pump)) and len(links_of(session, pump)) == 2
 
 
+def test_a_part_is_not_fitted_before_it_was_made(session):
+    kettle = old_item(session)
+    pump = factories.make_item(session, produced_at=hours_ago(3))
+    fit = [installed("PUMP-2", item_code=pump.code)]
+    error = refused(session, repair(kettle, completed_at=hours_ago(5), parts=fit))
+    assert error.fields["records"]["0"] == {
+        "parts": {"0": {"item_code": ["made after this repair"]}}
+    }
+    record(session, kettle, completed_at=hours_ago(2), parts=fit)
+    assert links_of(session, pump) == [(kettle.id, hours_ago(2), None)]
+
+
 def test_nor_taken_out_before_it_went_in(session):
     kettle, pump = old_item(session), old_item(session)
     fit = [installed("PUMP-2", item_code=pump.code)]

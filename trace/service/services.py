@@ -211,7 +211,7 @@ def _repair_row(known: Workshop, refs: References, data: dict, digest: str) -> d
     if repeats:
         parts = [_part_row(known, part)[0] for part in data["parts"]]
     else:
-        parts = _parts(known, item, data.get("parts", []))
+        parts = _parts(known, item, data.get("parts", []), completed_at or received_at)
     return {
         "event_id": data["event_id"],
         "payload_hash": digest,
@@ -391,12 +391,13 @@ def _warranty(known: Workshop, item: Item, data: dict, received_at: dt.datetime)
     return given, reason, {"computed": computed, "under_warranty": given, "reason": reason}
 
 
-def _parts(known: Workshop, item: Item, parts: list[dict]) -> list[dict]:
-    """The parts as rows; every bad one is reported by its index."""
+def _parts(known: Workshop, item: Item, parts: list[dict], moment: dt.datetime) -> list[dict]:
+    """The parts as rows, fitted or taken out at `moment`; every bad one is reported by
+    its index."""
     rows, errors = [], {}
     for index, part in enumerate(parts):
         try:
-            rows.append(_part(known, item, part))
+            rows.append(_part(known, item, part, moment))
         except DomainError as error:
             errors[str(index)] = error
     if errors:
@@ -411,7 +412,7 @@ def _parts_refused(errors: dict[str, DomainError]) -> DomainError:
     return kind(message, {"parts": {i: e.fields for i, e in errors.items()}})
 
 
-def _part(known: Workshop, item: Item, part: dict) -> dict:
+def _part(known: Workshop, item: Item, part: dict, moment: dt.datetime) -> dict:
     row, tracked = _part_row(known, part)
     if tracked and row["serial"] != tracked.serial:
         raise Invalid("serial and item differ", {"serial": [f"item's serial is {tracked.serial}"]})
@@ -420,6 +421,8 @@ def _part(known: Workshop, item: Item, part: dict) -> dict:
             "a part needs a serial or a lot", {"serial": ["give serial, lot or item_code"]}
         )
     if part["direction"] is PartDirection.installed:
+        if tracked and tracked.produced_at > moment:
+            raise Invalid("fitted before it was made", {"item_code": ["made after this repair"]})
         _check_installable(known, item, tracked)
     else:
         row["_closes"] = _matching_component(known, item, row)
