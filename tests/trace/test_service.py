@@ -408,6 +408,27 @@ def test_a_repair_whose_part_was_removed_since_cannot_be_voided(session):
     assert not first.is_voided
 
 
+def test_a_removal_is_not_undone_once_the_part_went_into_a_unit_again(session):
+    kettle, dryer, pump = old_item(session), old_item(session), old_item(session)
+    fit = [installed("PUMP-2", item_code=pump.code)]
+    out = [removed("PUMP-2", item_code=pump.code)]
+    record(session, kettle, received_at=hours_ago(40), completed_at=hours_ago(40), parts=fit)
+    removal = record(
+        session, kettle, received_at=hours_ago(30), completed_at=hours_ago(30), parts=out
+    )
+    record(session, dryer, received_at=hours_ago(20), completed_at=hours_ago(20), parts=fit)
+    # Out of the dryer again: free, yet undoing the removal would have it in the kettle
+    # all along, and in the dryer too.
+    record(session, dryer, received_at=hours_ago(10), completed_at=hours_ago(10), parts=out)
+    with pytest.raises(Conflict) as error:
+        service.void_repair(session, TECHNICIAN, removal, "wrong unit")
+    assert error.value.fields == {"repair": ["a removed part was fitted again since"]}
+    assert str(error.value).startswith(
+        f"part {pump.code}, which this repair removed, went into unit {dryer.code}"
+    )
+    assert in_order(links_of(session, pump)) and not removal.is_voided
+
+
 def test_a_correction_replaces_the_repair_and_its_genealogy(session):
     unit, wrong_part, right_part = (
         old_item(session),

@@ -43,7 +43,7 @@ from collections.abc import Sequence
 from functools import partial
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from trace.audit.services import record_audit
 from trace.auth.services import Principal
@@ -745,11 +745,12 @@ def _check_undoable(session: Session, repair: Repair) -> None:
     # waits, or was seen.
     if not hold_free_parts(session, removed):
         raise _removed_part_taken(session, removed)
-    back = _reinstalled_elsewhere(session, repair)
+    back = _fitted_since(session, repair)
     if back is not None:
         raise Conflict(
-            f"a part this repair removed is now installed in item id {back}",
-            {"repair": ["a removed part was installed elsewhere since"]},
+            f"part {back[0]}, which this repair removed, went into unit {back[1]} since; "
+            "undoing the repair would put it in two units",
+            {"repair": ["a removed part was fitted again since"]},
         )
     # Putting a removed part back must not close a loop: the unit may since have gone
     # inside that very part.
@@ -810,15 +811,24 @@ def _removed_parts(repair: Repair):
     )
 
 
-def _reinstalled_elsewhere(session: Session, repair: Repair) -> int | None:
-    return session.scalar(
-        select(ItemComponent.item_id)
+def _fitted_since(session: Session, repair: Repair) -> tuple[str, str] | None:
+    """A part `repair` removed that went into a unit again since (it may be there still,
+    or have left it again): the part's code and the unit's."""
+    taken_out, since = aliased(ItemComponent), aliased(ItemComponent)
+    part, unit = aliased(Item), aliased(Item)
+    return session.execute(
+        select(part.code, unit.code)
+        .select_from(taken_out)
+        .join(since, since.component_item_id == taken_out.component_item_id)
+        .join(part, part.id == since.component_item_id)
+        .join(unit, unit.id == since.item_id)
         .where(
-            ItemComponent.component_item_id.in_(_removed_parts(repair)),
-            ItemComponent.removed_at.is_(None),
+            taken_out.removed_by_repair_id == repair.id,
+            since.id != taken_out.id,
+            since.installed_at >= taken_out.installed_at,
         )
         .limit(1)
-    )
+    ).first()
 
 
 def _undo(session: Session, repair: Repair) -> None:
