@@ -530,6 +530,19 @@ def test_a_salvaged_part_used_since_keeps_its_scrap_from_being_undone(session):
     assert status(session, unit) is ItemStatus.scrapped
 
 
+def test_a_salvaged_part_used_and_taken_out_again_keeps_the_scrap_too(session):
+    unit, pump, dryer = (factories.make_item(session) for _ in range(3))
+    part_row = installed_in(session, unit, pump)
+    unit_scrap = record(session, unit, salvaged=[pump.code])
+    installed_in(session, dryer, pump)
+    factories.make_repair(session, dryer, parts=[{**part_row, "direction": PartDirection.removed}])
+    assert status(session, pump) is ItemStatus.produced and not inside(session, dryer)
+    with pytest.raises(Conflict) as error:
+        scrapping.void_scrap(session, QUALITY, unit_scrap, "oops")
+    assert error.value.fields == {"scrap_id": [f"salvaged part {pump.code}: fitted again since"]}
+    assert not session.get(Scrap, unit_scrap.id).is_voided and inside(session, unit) == []
+
+
 def test_a_correction_may_change_what_was_salvaged(session):
     unit, pump, heater = (factories.make_item(session) for _ in range(3))
     installed_in(session, unit, pump)

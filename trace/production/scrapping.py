@@ -45,7 +45,7 @@ from trace.capture import (
 )
 from trace.errors import Conflict, DomainError, Invalid
 from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
-from trace.production.services import hold_free_parts, installed_parts
+from trace.production.services import fitted_again, hold_free_parts, installed_parts
 from trace.production.status import ITEM, derive_statuses
 from trace.records import require_reason, void_record
 
@@ -423,6 +423,12 @@ def _check_salvaged_can_go_back(session: Session, scrap: Scrap, field: str) -> N
                 f"salvaged part {part.code} is {where} now: it cannot go back inside",
                 {field: [f"salvaged part {part.code}: {where}"]},
             )
+    again = fitted_again(session, lambda link: link.removed_by_scrap_id == scrap.id)
+    if again is not None:
+        raise Conflict(
+            f"salvaged part {again[0]} went into unit {again[1]} since: it cannot go back inside",
+            {field: [f"salvaged part {again[0]}: fitted again since"]},
+        )
     if not hold_free_parts(session, part_ids):
         raise Conflict(
             "a salvaged part was taken while this scrap was undone",

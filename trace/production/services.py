@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from trace import codes
 from trace.audit.services import audit_write
@@ -204,6 +204,27 @@ def list_items(
     session: Session, batch: Batch, *, after: int | None = None, limit: int = 100
 ) -> Page:
     return paginate(session, select(Item).where(Item.batch_id == batch.id), Item.id, after, limit)
+
+
+def fitted_again(session: Session, taken_out_by) -> tuple[str, str] | None:
+    """Of the component links `taken_out_by(link)` picks (those a repair or scrap closed),
+    one whose part went into a unit again since it went into that one: the part's code
+    and the unit's. Opening such a link again would put the part in two units at once."""
+    taken_out, since = aliased(ItemComponent), aliased(ItemComponent)
+    part, unit = aliased(Item), aliased(Item)
+    return session.execute(
+        select(part.code, unit.code)
+        .select_from(taken_out)
+        .join(since, since.component_item_id == taken_out.component_item_id)
+        .join(part, part.id == since.component_item_id)
+        .join(unit, unit.id == since.item_id)
+        .where(
+            taken_out_by(taken_out),
+            since.id != taken_out.id,
+            since.installed_at >= taken_out.installed_at,
+        )
+        .limit(1)
+    ).first()
 
 
 def inside_a_unit(item_id):

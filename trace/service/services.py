@@ -43,7 +43,7 @@ from collections.abc import Sequence
 from functools import partial
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from trace.audit.services import record_audit
 from trace.auth.services import Principal
@@ -60,7 +60,12 @@ from trace.errors import Conflict, DomainError, Invalid
 from trace.logistics.models import Shipment, ShipmentItem, ShipmentStatus
 from trace.logistics.services import open_shipment_numbers
 from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
-from trace.production.services import FREE_PART, hold_free_parts, installed_parts
+from trace.production.services import (
+    FREE_PART,
+    fitted_again,
+    hold_free_parts,
+    installed_parts,
+)
 from trace.production.status import ITEM, derive_statuses, open_repair
 from trace.records import void_record
 from trace.service.models import PartDirection, Repair, RepairOutcome, RepairPart
@@ -745,7 +750,7 @@ def _check_undoable(session: Session, repair: Repair) -> None:
     # waits, or was seen.
     if not hold_free_parts(session, removed):
         raise _removed_part_taken(session, removed)
-    back = _fitted_since(session, repair)
+    back = fitted_again(session, lambda link: link.removed_by_repair_id == repair.id)
     if back is not None:
         raise Conflict(
             f"part {back[0]}, which this repair removed, went into unit {back[1]} since; "
@@ -809,26 +814,6 @@ def _removed_parts(repair: Repair):
         ItemComponent.removed_by_repair_id == repair.id,
         ItemComponent.component_item_id.is_not(None),
     )
-
-
-def _fitted_since(session: Session, repair: Repair) -> tuple[str, str] | None:
-    """A part `repair` removed that went into a unit again since (it may be there still,
-    or have left it again): the part's code and the unit's."""
-    taken_out, since = aliased(ItemComponent), aliased(ItemComponent)
-    part, unit = aliased(Item), aliased(Item)
-    return session.execute(
-        select(part.code, unit.code)
-        .select_from(taken_out)
-        .join(since, since.component_item_id == taken_out.component_item_id)
-        .join(part, part.id == since.component_item_id)
-        .join(unit, unit.id == since.item_id)
-        .where(
-            taken_out.removed_by_repair_id == repair.id,
-            since.id != taken_out.id,
-            since.installed_at >= taken_out.installed_at,
-        )
-        .limit(1)
-    ).first()
 
 
 def _undo(session: Session, repair: Repair) -> None:
