@@ -85,6 +85,47 @@ def components(session, item) -> list[ItemComponent]:
     return list(session.scalars(query))
 
 
+def links_of(session, part) -> list[tuple]:
+    """Where the tracked `part` has been: (unit id, in, out), in time order."""
+    query = select(ItemComponent).where(ItemComponent.component_item_id == part.id)
+    links = sorted(session.scalars(query), key=lambda link: link.installed_at)
+    return [(link.item_id, link.installed_at, link.removed_at) for link in links]
+
+
+def in_order(links: list[tuple]) -> bool:
+    """Each stay ends after it began, and before the next one begins."""
+    ends_after_start = all(out is None or out >= into for _, into, out in links)
+    return ends_after_start and all(
+        before[2] is not None and before[2] <= after[1] for before, after in pairwise(links)
+    )
+
+
+def refused_in_order(session, *records) -> Conflict:
+    with pytest.raises(Conflict) as error:
+        service.record_repairs(session, TECHNICIAN, list(records))
+    return error.value
+
+
+def hours_ago(hours: float) -> dt.datetime:
+    return NOW - dt.timedelta(hours=hours)
+
+
+def when(received: float, completed: float | None = None) -> dict:
+    """A repair received `received` hours ago and completed `completed` hours ago (then
+    too, if not given)."""
+    done = received if completed is None else completed
+    return {"received_at": hours_ago(received), "completed_at": hours_ago(done)}
+
+
+def correcting(old: Repair, why: str = "typo") -> dict:
+    return {"replaces": old.id, "void_reason": why}
+
+
+def fit_and_take_out(part) -> tuple[list[dict], list[dict]]:
+    """The parts of a repair fitting the tracked `part`, and of one taking it out."""
+    return [installed("PUMP-2", item_code=part.code)], [removed("PUMP-2", item_code=part.code)]
+
+
 # --- recording -----------------------------------------------------------------------------
 
 
@@ -166,7 +207,7 @@ def test_an_open_repair_takes_the_unit_in_and_its_completion_gives_it_back(sessi
     deliver(session, item, dt.datetime(2026, 1, 10, tzinfo=UTC))
     opened = record(session, item, completed_at=None, outcome=None, action=None)
     assert (opened.outcome, status(session, item)) == (RepairOutcome.pending, ItemStatus.in_repair)
-    done = record(session, item, replaces=opened.id, void_reason="completed")
+    done = record(session, item, **correcting(opened, "completed"))
     assert done.replaces_id == opened.id and opened.is_voided
     assert status(session, item) is ItemStatus.delivered
 
@@ -410,16 +451,13 @@ def test_a_repair_whose_part_was_removed_since_cannot_be_voided(session):
 
 def test_a_removal_is_not_undone_once_the_part_went_into_a_unit_again(session):
     kettle, dryer, pump = old_item(session), old_item(session), old_item(session)
-    fit = [installed("PUMP-2", item_code=pump.code)]
-    out = [removed("PUMP-2", item_code=pump.code)]
-    record(session, kettle, received_at=hours_ago(40), completed_at=hours_ago(40), parts=fit)
-    removal = record(
-        session, kettle, received_at=hours_ago(30), completed_at=hours_ago(30), parts=out
-    )
-    record(session, dryer, received_at=hours_ago(20), completed_at=hours_ago(20), parts=fit)
+    fit, out = fit_and_take_out(pump)
+    record(session, kettle, **when(40), parts=fit)
+    removal = record(session, kettle, **when(30), parts=out)
+    record(session, dryer, **when(20), parts=fit)
     # Out of the dryer again: free, yet undoing the removal would have it in the kettle
     # all along, and in the dryer too.
-    record(session, dryer, received_at=hours_ago(10), completed_at=hours_ago(10), parts=out)
+    record(session, dryer, **when(10), parts=out)
     with pytest.raises(Conflict) as error:
         service.void_repair(session, TECHNICIAN, removal, "wrong unit")
     assert error.value.fields == {"repair": ["a removed part was fitted again since"]}
@@ -440,8 +478,7 @@ def test_a_correction_replaces_the_repair_and_its_genealogy(session):
         session,
         unit,
         parts=[installed("PUMP-2", item_code=right_part.code)],
-        replaces=wrong.id,
-        void_reason="scanned the wrong pump",
+        **correcting(wrong, "scanned the wrong pump"),
     )
     assert right.replaces_id == wrong.id and wrong.is_voided
     assert [c.component_item_id for c in components(session, unit)] == [right_part.id]
@@ -462,7 +499,7 @@ def test_completing_a_repair_whose_removed_part_went_back_to_its_supplier(sessio
     taken_in = record(session, kettle, completed_at=None, outcome=None, parts=parts)
     _ship_away(session, pump)  # the faulty pump goes back for analysis
     assert status(session, pump) is ItemStatus.shipped
-    done = record(session, kettle, parts=parts, replaces=taken_in.id, void_reason="completed")
+    done = record(session, kettle, parts=parts, **correcting(taken_in, "completed"))
     # The correction takes the removal over, at its own time; the pump stays where it is.
     [link] = components(session, kettle)
     assert (link.removed_by_repair_id, link.removed_at) == (done.id, done.completed_at)
@@ -479,51 +516,27 @@ def test_completing_a_repair_whose_removed_part_went_back_to_its_supplier(sessio
 
 def test_a_typo_corrected_after_a_later_repair_took_the_installed_part_out(session):
     kettle, pump = old_item(session), old_item(session)
-    parts = [installed("PUMP-2", item_code=pump.code)]
-    fitted = record(session, kettle, parts=parts, diagnosis="Pump sezied")
-    later = NOW - dt.timedelta(hours=12)
-    record(
-        session,
-        kettle,
-        received_at=later,
-        completed_at=later,
-        parts=[removed("PUMP-2", item_code=pump.code)],
-    )
-    fixed = record(
-        session,
-        kettle,
-        parts=parts,
-        replaces=fitted.id,
-        void_reason="typo",
-        diagnosis="Pump seized",
-    )
+    fit, out = fit_and_take_out(pump)
+    fitted = record(session, kettle, parts=fit, diagnosis="Pump sezied")
+    record(session, kettle, **when(12), parts=out)
+    typo = {"replaces": fitted.id, "void_reason": "typo", "diagnosis": "Pump seized"}
+    fixed = record(session, kettle, parts=fit, **typo)
     [link] = components(session, kettle)
-    assert (link.installed_by_repair_id, link.removed_at) == (fixed.id, later)
+    assert (link.installed_by_repair_id, link.removed_at) == (fixed.id, hours_ago(12))
     assert fixed.diagnosis == "Pump seized" and fitted.is_voided
 
 
 def test_a_correction_cannot_move_a_part_out_after_it_went_into_another_unit(session):
     kettle, dryer, pump = old_item(session), old_item(session), old_item(session)
-    record(session, kettle, parts=[installed("PUMP-2", item_code=pump.code)])
-    removal_parts = [removed("PUMP-2", item_code=pump.code)]
-    out = NOW - dt.timedelta(hours=20)
-    removal = record(session, kettle, received_at=out, completed_at=out, parts=removal_parts)
-    into_dryer = NOW - dt.timedelta(hours=10)
-    record(
-        session,
-        dryer,
-        received_at=into_dryer,
-        completed_at=into_dryer,
-        parts=[installed("PUMP-2", item_code=pump.code)],
-    )
-    too_late = NOW - dt.timedelta(hours=5)
+    fit, removal_parts = fit_and_take_out(pump)
+    record(session, kettle, parts=fit)
+    out = hours_ago(20)
+    removal = record(session, kettle, **when(20), parts=removal_parts)
+    into_dryer = hours_ago(10)
+    record(session, dryer, **when(10), parts=fit)
+    correction = {"replaces": removal.id, "void_reason": "finished later"}
     moved = repair(
-        kettle,
-        received_at=out,
-        completed_at=too_late,
-        parts=removal_parts,
-        replaces=removal.id,
-        void_reason="finished later",
+        kettle, received_at=out, completed_at=hours_ago(5), parts=removal_parts, **correction
     )
     error = refused(session, moved)
     assert error.status == 409
@@ -539,43 +552,18 @@ def test_a_correction_cannot_move_a_part_out_after_it_went_into_another_unit(ses
     assert [c.removed_at for c in components(session, kettle)] == [moved["completed_at"]]
 
 
-def links_of(session, part) -> list[tuple]:
-    """Where the tracked `part` has been: (unit id, in, out), in time order."""
-    query = select(ItemComponent).where(ItemComponent.component_item_id == part.id)
-    links = sorted(session.scalars(query), key=lambda link: link.installed_at)
-    return [(link.item_id, link.installed_at, link.removed_at) for link in links]
-
-
-def in_order(links: list[tuple]) -> bool:
-    """Each stay ends after it began, and before the next one begins."""
-    ends_after_start = all(out is None or out >= into for _, into, out in links)
-    return ends_after_start and all(
-        before[2] is not None and before[2] <= after[1] for before, after in pairwise(links)
-    )
-
-
-def refused_in_order(session, *records) -> Conflict:
-    with pytest.raises(Conflict) as error:
-        service.record_repairs(session, TECHNICIAN, list(records))
-    return error.value
-
-
-def hours_ago(hours: float) -> dt.datetime:
-    return NOW - dt.timedelta(hours=hours)
-
-
 def test_a_part_is_not_fitted_before_it_left_the_unit_it_was_in(session):
     kettle, dryer, pump = old_item(session), old_item(session), old_item(session)
     fit = [installed("PUMP-2", item_code=pump.code)]
-    record(session, kettle, received_at=hours_ago(30), completed_at=hours_ago(30), parts=fit)
+    record(session, kettle, **when(30), parts=fit)
     out = [removed("PUMP-2", item_code=pump.code)]
-    record(session, kettle, received_at=hours_ago(5), completed_at=hours_ago(5), parts=out)
-    too_early = repair(dryer, received_at=hours_ago(10), completed_at=hours_ago(10), parts=fit)
+    record(session, kettle, **when(5), parts=out)
+    too_early = repair(dryer, **when(10), parts=fit)
     session.commit()
     error = refused_in_order(session, too_early)
     assert error.fields == {"parts": [f"{pump.code}: out of order with its other installations"]}
     session.rollback()  # as the API does: the refused post leaves nothing
-    fine = repair(dryer, received_at=hours_ago(4), completed_at=hours_ago(4), parts=fit)
+    fine = repair(dryer, **when(4), parts=fit)
     service.record_repairs(session, TECHNICIAN, [fine])
     assert in_order(links_of(session, pump)) and len(links_of(session, pump)) == 2
 
@@ -595,31 +583,24 @@ def test_a_part_is_not_fitted_before_it_was_made(session):
 def test_nor_taken_out_before_it_went_in(session):
     kettle, pump = old_item(session), old_item(session)
     fit = [installed("PUMP-2", item_code=pump.code)]
-    record(session, kettle, received_at=hours_ago(10), completed_at=hours_ago(10), parts=fit)
+    record(session, kettle, **when(10), parts=fit)
     out = [removed("PUMP-2", item_code=pump.code)]
-    refused_in_order(
-        session, repair(kettle, received_at=hours_ago(20), completed_at=hours_ago(20), parts=out)
-    )
+    refused_in_order(session, repair(kettle, **when(20), parts=out))
 
 
 def test_records_of_one_post_that_disagree_in_time_are_refused_together(session):
     kettle, dryer, pump = old_item(session), old_item(session), old_item(session)
-    fit = [installed("PUMP-2", item_code=pump.code)]
-    out = [removed("PUMP-2", item_code=pump.code)]
-    record(session, kettle, received_at=hours_ago(30), completed_at=hours_ago(30), parts=fit)
-    removal = record(
-        session, kettle, received_at=hours_ago(20), completed_at=hours_ago(20), parts=out
-    )
+    fit, out = fit_and_take_out(pump)
+    record(session, kettle, **when(30), parts=fit)
+    removal = record(session, kettle, **when(20), parts=out)
     # Each alone is fine; together the pump would be in the kettle until -5 h and in the
     # dryer from -10 h.
-    into_dryer = repair(dryer, received_at=hours_ago(10), completed_at=hours_ago(10), parts=fit)
+    into_dryer = repair(dryer, **when(10), parts=fit)
     later = repair(
         kettle,
-        received_at=hours_ago(20),
-        completed_at=hours_ago(5),
+        **when(20, 5),
         parts=out,
-        replaces=removal.id,
-        void_reason="finished later",
+        **correcting(removal, "finished later"),
     )
     session.commit()
     refused_in_order(session, later, into_dryer)
@@ -629,47 +610,35 @@ def test_records_of_one_post_that_disagree_in_time_are_refused_together(session)
 
 def test_two_corrections_of_one_post_cannot_turn_a_stay_inside_out(session):
     kettle, pump = old_item(session), old_item(session)
-    fit = [installed("PUMP-2", item_code=pump.code)]
-    out = [removed("PUMP-2", item_code=pump.code)]
-    fitted = record(
-        session, kettle, received_at=hours_ago(30), completed_at=hours_ago(30), parts=fit
-    )
-    taken = record(
-        session, kettle, received_at=hours_ago(10), completed_at=hours_ago(10), parts=out
-    )
+    fit, out = fit_and_take_out(pump)
+    fitted = record(session, kettle, **when(30), parts=fit)
+    taken = record(session, kettle, **when(10), parts=out)
     fit_later = repair(
         kettle,
-        received_at=hours_ago(30),
-        completed_at=hours_ago(15),
+        **when(30, 15),
         parts=fit,
-        replaces=fitted.id,
-        void_reason="typo",
+        **correcting(fitted),
     )
     out_earlier = repair(
         kettle,
-        received_at=hours_ago(20),
-        completed_at=hours_ago(20),
+        **when(20),
         parts=out,
-        replaces=taken.id,
-        void_reason="typo",
+        **correcting(taken),
     )
     refused_in_order(session, fit_later, out_earlier)
 
 
 def test_a_correction_on_a_scrapped_unit_stays_before_the_scrap(session):
     kettle, pump = old_item(session), old_item(session)
-    fit = [installed("PUMP-2", item_code=pump.code)]
-    out = [removed("PUMP-2", item_code=pump.code)]
-    record(session, kettle, received_at=hours_ago(30), completed_at=hours_ago(30), parts=fit)
-    removal = record(
-        session, kettle, received_at=hours_ago(20), completed_at=hours_ago(20), parts=out
-    )
+    fit, out = fit_and_take_out(pump)
+    record(session, kettle, **when(30), parts=fit)
+    removal = record(session, kettle, **when(20), parts=out)
     factories.make_scrap(session, kettle, occurred_at=hours_ago(10))
     correction = {"parts": out, "replaces": removal.id, "void_reason": "typo"}
-    after = repair(kettle, received_at=hours_ago(20), completed_at=hours_ago(5), **correction)
+    after = repair(kettle, **when(20, 5), **correction)
     error = refused(session, after)
     assert error.fields["records"]["0"] == {"completed_at": ["after the unit was scrapped"]}
-    before = repair(kettle, received_at=hours_ago(20), completed_at=hours_ago(12), **correction)
+    before = repair(kettle, **when(20, 12), **correction)
     service.record_repairs(session, TECHNICIAN, [before])
     assert links_of(session, pump)[0][2] == hours_ago(12)
 
