@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,10 @@ from trace.db import make_engine
 from web.app import create_app
 
 PUBLIC_BASE_URL = "https://trace.example.com"
+
+# Tests assert behaviour, never time: no example fails for being slow on a busy machine.
+settings.register_profile("trace", deadline=None)
+settings.load_profile("trace")
 
 
 @pytest.fixture(scope="session")

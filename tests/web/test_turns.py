@@ -25,10 +25,11 @@ def sqlite_turns(tmp_path):
     engine.dispose()
 
 
-def pages_inside_at_once(turns: PageTurns, pages: int = 4) -> int:
-    """How many of `pages` threads were inside a turn at the same time, at most."""
+def pages_inside_at_once(turns: PageTurns, pages: int = 4, hold: float = 0.05) -> int:
+    """How many of `pages` threads were inside a turn at the same time, at most. Each
+    stays inside for `hold` seconds, or until another page is inside with it."""
     inside, most, lock = 0, 0, threading.Lock()
-    all_started = threading.Barrier(pages)
+    all_started, together = threading.Barrier(pages), threading.Event()
 
     def page():
         nonlocal inside, most
@@ -37,7 +38,9 @@ def pages_inside_at_once(turns: PageTurns, pages: int = 4) -> int:
             with lock:
                 inside += 1
                 most = max(most, inside)
-            threading.Event().wait(0.05)
+                if inside > 1:
+                    together.set()
+            together.wait(hold)
             with lock:
                 inside -= 1
 
@@ -55,7 +58,8 @@ def test_pages_take_turns_on_sqlite(sqlite_turns):
 
 def test_pages_do_not_wait_for_each_other_on_postgresql():
     engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # never connects
-    assert pages_inside_at_once(PageTurns(engine)) > 1
+    # However slowly the threads get going, a second page gets in while the first waits.
+    assert pages_inside_at_once(PageTurns(engine), hold=10) > 1
 
 
 def driver(connection):
