@@ -138,6 +138,15 @@ end
 """
 
 
+# The budget's baseline is the hello-world GET; a hello-world POST of a small JSON body is
+# shown beside it, for what the request shape alone costs.
+HELLO_POST_LUA = """
+wrk.method = "POST"
+wrk.body = '{"event_id":"9f1c2e4a-0b6d-4c1e-8f3a-2d5b7c9e1a40","result":"pass"}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
 def single_post(base_url: str, world: dict, seconds: int):
     script = SINGLE_POST_LUA % {
         "codes": ",".join(f'"{c}"' for c in world["codes"][:500]),
@@ -172,6 +181,12 @@ def main() -> None:
                 lambda: wrk(hello_url + "/", seconds=args.seconds),
                 args.rounds,
             )
+            print("single POST against a hello-world POST, for comparison (not the budget):")
+            against_post = paired(
+                lambda: single_post(base, world, args.seconds),
+                lambda: wrk(hello_url + "/", seconds=args.seconds, script=HELLO_POST_LUA),
+                args.rounds,
+            )
     single, hello = rounds.median
     print(f"gunicorn {' '.join(GUNICORN[3:])}")
     print(
@@ -179,6 +194,10 @@ def main() -> None:
         + ", ".join(f"{ratio:.2f}" for ratio in rounds.ratios)
         + f"; the median round's: p50 {single.p50_ms:.1f} ms, p99 {single.p99_ms:.1f} ms,"
         f" non-2xx {single.errors}; hello world p99 {hello.p99_ms:.1f} ms"
+    )
+    print(
+        "single POST / hello-world POST by round "
+        + ", ".join(f"{ratio:.2f}" for ratio in against_post.ratios)
     )
     budget("ingest_bulk", bulk, "records/s", ">=20000")
     budget(
