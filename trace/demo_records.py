@@ -3,11 +3,11 @@
 On lots the scan-page stories leave alone: KT2610A (kettles) gets final inspections with
 failures, reworks, a quarantined unit and one scrapped, and a brazing-temperature log
 whose window went over the upper limit; HD2610A (hair dryers) gets its inspections, three
-shipments to consignees in Beijing, Guangzhou and Chengdu with tracking events, and three
-repairs: one with a replaced motor, one finding no fault, and one unit beyond repair,
-scrapped by the service centre. That last one had had its heater replaced by a spare
-module with a code of its own (HM2610A); the scrap salvages the module for reuse. Event
-ids are derived from names, so the records are stable.
+shipments to consignees in Beijing, Guangzhou and Chengdu with tracking events, and
+repairs: one with a replaced motor, one finding no fault, and two units beyond repair,
+scrapped by the service centre. Both had had their heater replaced by a spare module with
+a code of its own (HM2610A): the drowned one's module is salvaged for reuse, the burnt
+one's goes with its dryer. Event ids are derived from names, so the records are stable.
 """
 
 from __future__ import annotations
@@ -226,8 +226,9 @@ def _dryer_shipments(session: Session, dryers: list[Item]) -> dict[str, dt.datet
 def _dryer_repairs(
     session: Session, dryers: list[Item], modules: list[Item], delivered: dict
 ) -> None:
-    """Three dryers of the Beijing delivery came back: a motor replaced, a fault not found,
-    and one given a spare heater module, then back again, drowned, and not repairable."""
+    """Four dryers of the Beijing delivery came back: a motor replaced, a fault not found,
+    and two given a spare heater module, then back again, one drowned and one burnt, and
+    not repairable."""
     back = delivered["SH-HD2610A-01"] + 72 * HOUR
     service.record_repairs(
         session,
@@ -253,6 +254,29 @@ def _dryer_repairs(
                         "direction": PartDirection.installed,
                         "part_number": "HM-1800",
                         "item_code": modules[0].code,
+                    },
+                ],
+            },
+            {
+                "event_id": event_id("hd-repair-heater-2"),
+                "item_code": dryers[4].code,
+                "technician": "Zhou Lin",
+                "received_at": back + 2 * HOUR,
+                "completed_at": back + 6 * HOUR,
+                "symptom": "Blows cold air only",
+                "diagnosis": "Heater element open circuit",
+                "action": "Fitted a spare heater module",
+                "outcome": RepairOutcome.replaced,
+                "parts": [
+                    {
+                        "direction": PartDirection.removed,
+                        "part_number": "HM-1800",
+                        "lot": "HD2610A",
+                    },
+                    {
+                        "direction": PartDirection.installed,
+                        "part_number": "HM-1800",
+                        "item_code": modules[1].code,
                     },
                 ],
             },
@@ -302,6 +326,17 @@ def _dryer_repairs(
                 "action": "None; the customer was offered a trade-in",
                 "outcome": RepairOutcome.not_repairable,
             },
+            {
+                "event_id": event_id("hd-repair-fire"),
+                "item_code": dryers[4].code,
+                "technician": "Zhou Lin",
+                "received_at": back + 40 * HOUR,
+                "completed_at": back + 42 * HOUR,
+                "symptom": "Sparked at the switch and went dead; smells of burnt plastic",
+                "diagnosis": "Short circuit in the switch; housing and heater module burnt",
+                "action": "None; the customer was offered a trade-in",
+                "outcome": RepairOutcome.not_repairable,
+            },
         ],
     )
 
@@ -310,7 +345,7 @@ def _scraps(
     session: Session, kettles: list[Item], dryers: list[Item], modules: list[Item], delivered: dict
 ) -> None:
     """Kettle 11 failed hi-pot and is not worth reworking; the drowned dryer is written off,
-    its heater module salvaged."""
+    its heater module salvaged; the burnt one too, its module with it."""
     back = delivered["SH-HD2610A-01"] + 72 * HOUR
     scrapping.record_scraps(
         session,
@@ -329,6 +364,12 @@ def _scraps(
                 "occurred_at": back + 31 * HOUR,
                 "reason": "Water damage beyond repair (repair found it not repairable)",
                 "salvaged": [modules[0].code],
+            },
+            {
+                "event_id": event_id("hd-scrap-fire"),
+                "item_code": dryers[4].code,
+                "occurred_at": back + 43 * HOUR,
+                "reason": "Burnt in a short circuit; nothing worth salvaging",
             },
         ],
     )

@@ -87,11 +87,13 @@ def test_demo_load_runs_once(app, session, tmp_path):
     assert (app.extensions["trace"].config.instance_path / "demo-admin-key").exists()
 
 
-def test_the_demo_scraps_a_failed_kettle_and_a_dryer_beyond_repair_salvaging_a_part(app, session):
+def test_the_demo_scraps_a_kettle_and_two_dryers_one_salvaging_its_part(app, session):
     assert run(app, "demo", "load").exit_code == 0
-    scraps = session.scalars(select(Scrap).order_by(Scrap.id)).all()
-    assert [scrap.item.status for scrap in scraps] == [ItemStatus.scrapped] * 2
-    kettle, dryer = (scrap.item for scrap in scraps)
+    scraps = session.scalars(
+        select(Scrap).where(Scrap.inside_scrap_id.is_(None)).order_by(Scrap.id)
+    ).all()
+    assert [scrap.item.status for scrap in scraps] == [ItemStatus.scrapped] * 3
+    kettle, dryer, burnt = (scrap.item for scrap in scraps)
     assert kettle.batch.lot_number == "KT2610A" and scraps[0].station is not None
     outcomes = session.scalars(select(Repair.outcome).where(Repair.item_id == dryer.id)).all()
     assert outcomes == [RepairOutcome.replaced, RepairOutcome.not_repairable]
@@ -100,6 +102,10 @@ def test_the_demo_scraps_a_failed_kettle_and_a_dryer_beyond_repair_salvaging_a_p
     module = salvaged.component
     assert module.product.sku == "HM-1800" and module.status is ItemStatus.produced
     assert salvaged.removed_at == scraps[1].occurred_at and not scraps[1].parts_scrapped
+    # The burnt dryer's module went with it: scrapped inside it, and it says so.
+    [gone] = scraps[2].parts_scrapped
+    assert gone.item.product.sku == "HM-1800" and gone.item.status is ItemStatus.scrapped
+    assert gone.inside_scrap_id == scraps[2].id and burnt.batch.lot_number == "HD2610A"
 
 
 def test_serialize_command_creates_items(app, session):
