@@ -7,6 +7,7 @@ the other. A 5xx is never an answer (a deadlock PostgreSQL breaks is run again).
 """
 
 import datetime as dt
+import threading
 import uuid
 from itertools import pairwise
 
@@ -423,3 +424,62 @@ def test_a_salvaged_part_put_back_while_it_is_scrapped_is_one_or_the_other(live)
         answers = race(app, key, [void, scrap(part)])
         assert sorted(answers) in ([200, 409], [201, 409]), answers
         assert not (read(app, scrapped, part_id) and read(app, hosts_of, part_id))
+
+
+def test_a_salvage_undone_while_its_part_is_fitted_and_taken_out_elsewhere(live, monkeypatch):
+    # The two repairs of the dryer run between the void's look at the part's stays and
+    # the void's hold on the part; forced, as a scheduler would rarely do it.
+    from trace.auth.models import Role
+    from trace.auth.services import Principal
+    from trace.production import scrapping
+
+    app, _ = live
+    sessions = app.extensions["trace"].sessionmaker
+    hours = [dt.datetime.now(dt.UTC) - dt.timedelta(hours=h) for h in (20, 15, 10, 5)]
+    fit = {"direction": PartDirection.installed, "part_number": "P"}
+
+    def salvaged(session):
+        host, pump, dryer = unit(session), unit(session), unit(session)
+        fitted = {**fit, "item_code": pump.code}
+        factories.make_repair(
+            session, host, received_at=hours[0], completed_at=hours[0], parts=[fitted]
+        )
+        scrap_id = factories.make_scrap(
+            session, host, occurred_at=hours[1], salvaged=[pump.code]
+        ).id
+        return scrap_id, pump.id, pump.code, dryer.id
+
+    scrap_id, pump_id, pump, dryer_id = made(app, salvaged)
+
+    def workshop():
+        for moment, direction in ((hours[2], "installed"), (hours[3], "removed")):
+            part = {**fit, "direction": PartDirection(direction), "item_code": pump}
+            with sessions() as other:
+                try:
+                    dryer = other.get(Item, dryer_id)
+                    factories.make_repair(
+                        other, dryer, received_at=moment, completed_at=moment, parts=[part]
+                    )
+                    other.commit()
+                except Exception:  # refused, or the database locked by the void: fine
+                    other.rollback()
+
+    meanwhile = threading.Thread(target=workshop)
+    looked = scrapping.fitted_again
+
+    def look_then_let_the_workshop_in(session, taken_out_by):
+        found = looked(session, taken_out_by)
+        meanwhile.start()
+        meanwhile.join(timeout=3)
+        return found
+
+    monkeypatch.setattr(scrapping, "fitted_again", look_then_let_the_workshop_in)
+    with sessions() as session:
+        try:
+            quality = Principal("key:qe", Role.quality)
+            scrapping.void_scrap(session, quality, session.get(Scrap, scrap_id), "oops")
+            session.commit()
+        except Exception:  # refused: fine
+            session.rollback()
+    meanwhile.join()
+    assert read(app, stays_in_order, pump_id)

@@ -279,18 +279,30 @@ def test_a_failed_unit_freed_later_in_the_post_does_not_go_with_its_batch_unaske
     [old] = logistics.record_shipments(
         session, SHIPPER, [shipment([failed], override_reason="customer ok")]
     )
+    spare = factories.make_item(session)
     session.commit()
     # Counted while the failed unit was in the old shipment: no reason asked. The
     # correction after it frees the unit, which the whole batch would then take.
     whole = shipment(batches=[batch])
-    correction = shipment([factories.make_item(session)], replaces=old.id, void_reason="wrong")
-    with pytest.raises(Conflict) as error:
-        logistics.record_shipments(session, SHIPPER, [whole, correction])
-    assert error.value.fields == {
-        "override_reason": [f"required: item {failed.code} failed its final inspection"]
-    }
+    correction = shipment([spare], replaces=old.id, void_reason="wrong")
+    error = refused(logistics.record_shipments, session, SHIPPER, [whole, correction])
+    assert (error.status, error.fields["records"]) == (
+        409,
+        {"0": {"override_reason": [f"required: item {failed.code} failed its final inspection"]}},
+    )
     session.rollback()
     assert statuses(session, failed) == [ItemStatus.shipped]
+    # Given a reason up front, the whole batch takes the freed unit, and the override of
+    # it is audited.
+    whole["override_reason"] = "the customer takes the failed one too"
+    logistics.record_shipments(session, SHIPPER, [whole, correction])
+    assert statuses(session, failed) == [ItemStatus.shipped]
+    [audited] = session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.action == "shipment.override", AuditEntry.data.contains(whole["number"])
+        )
+    ).all()
+    assert f"item {failed.code} failed its final inspection" in audited.data
 
 
 def test_a_failed_unit_inside_another_asks_no_override_of_its_batch(session):

@@ -543,6 +543,15 @@ def test_a_salvaged_part_used_and_taken_out_again_keeps_the_scrap_too(session):
     assert not session.get(Scrap, unit_scrap.id).is_voided and inside(session, unit) == []
 
 
+def test_a_unit_is_scrapped_after_its_repairs(session):
+    unit, pump = factories.make_item(session), factories.make_item(session)
+    installed_in(session, unit, pump)  # now
+    earlier = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    error = refused(session, scrap(unit, occurred_at=earlier))
+    assert error.fields["records"]["0"] == {"occurred_at": ["before a repair of this unit"]}
+    assert status(session, pump) is ItemStatus.produced
+
+
 def test_a_correction_may_change_what_was_salvaged(session):
     unit, pump, heater = (factories.make_item(session) for _ in range(3))
     installed_in(session, unit, pump)

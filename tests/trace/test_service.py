@@ -86,10 +86,11 @@ def components(session, item) -> list[ItemComponent]:
 
 
 def links_of(session, part) -> list[tuple]:
-    """Where the tracked `part` has been: (unit id, in, out), in time order."""
+    """Where the tracked `part` has been: (unit id, in, out), in time order (a stay that
+    ends where it began before one that begins then)."""
     query = select(ItemComponent).where(ItemComponent.component_item_id == part.id)
-    links = sorted(session.scalars(query), key=lambda link: link.installed_at)
-    return [(link.item_id, link.installed_at, link.removed_at) for link in links]
+    stays = [(link.item_id, link.installed_at, link.removed_at) for link in session.scalars(query)]
+    return sorted(stays, key=lambda stay: (stay[1], stay[2] is None, stay[2] or stay[1]))
 
 
 def in_order(links: list[tuple]) -> bool:
@@ -578,6 +579,41 @@ def test_a_part_is_not_fitted_before_it_was_made(session):
     }
     record(session, kettle, completed_at=hours_ago(2), parts=fit)
     assert links_of(session, pump) == [(kettle.id, hours_ago(2), None)]
+
+
+def test_nor_by_a_correction_listing_the_same_parts(session):
+    kettle = old_item(session)
+    pump = factories.make_item(session, produced_at=hours_ago(10))
+    fit = [installed("PUMP-2", item_code=pump.code)]
+    fitted = record(session, kettle, **when(5), parts=fit)
+    error = refused(session, repair(kettle, **when(20), parts=fit, **correcting(fitted)))
+    assert error.fields["records"]["0"] == {
+        "parts": {"0": {"item_code": ["made after this repair"]}}
+    }
+    assert links_of(session, pump) == [(kettle.id, hours_ago(5), None)]
+
+
+def test_an_untracked_part_fitted_later_is_not_the_one_taken_out_earlier(session):
+    kettle = old_item(session)
+    record(session, kettle, **when(5), parts=[installed("HEAT-1", serial="HE-9")])
+    out = [removed("HEAT-1", serial="HE-9")]
+    taken = record(session, kettle, **when(10), parts=out)
+    [link] = components(session, kettle)
+    assert link.removed_at is None  # another HE-9, or a typo: the genealogy cannot tell
+    fixed = record(session, kettle, **when(10), parts=out, diagnosis="typo", **correcting(taken))
+    assert fixed.replaces_id == taken.id
+
+
+def test_a_stay_of_no_length_may_end_where_the_next_begins(session):
+    kettle, dryer, pump = old_item(session), old_item(session), old_item(session)
+    fit, out = fit_and_take_out(pump)
+    record(session, kettle, **when(8, 5), parts=fit)
+    taken = record(session, kettle, **when(5), parts=out)
+    record(session, dryer, **when(5), parts=fit)
+    # A typo fix rewrites the kettle's link (on PostgreSQL its row then comes after the
+    # dryer's): the two stays meet at one moment, in order.
+    record(session, kettle, **when(5), parts=out, diagnosis="typo", **correcting(taken))
+    assert in_order(links_of(session, pump))
 
 
 def test_nor_taken_out_before_it_went_in(session):

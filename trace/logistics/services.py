@@ -42,6 +42,7 @@ from trace.capture import (
     items_by_code,
     lookup,
     record_many,
+    rejected,
     replacing,
     require_poster_or_quality,
 )
@@ -78,7 +79,12 @@ def record_shipments(
     """
     stock = Stock(session, records)
     return record_many(
-        session, principal, Shipment, records, partial(_shipment_row, stock), _after_shipments
+        session,
+        principal,
+        Shipment,
+        records,
+        partial(_shipment_row, stock),
+        partial(_after_shipments, stock),
     )
 
 
@@ -86,7 +92,7 @@ class Stock:
     """What the shipments of one post refer to and may take, looked up once for the post."""
 
     def __init__(self, session: Session, records: Sequence[dict]):
-        self.session = session
+        self.session, self.records = session, records
         codes = {code for r in records for code in r.get("item_codes", ())}
         self.items = items_by_code(session, codes)
         self.whole = sorted({b for r in records for b in r.get("batch_ids", ())})
@@ -108,6 +114,10 @@ class Stock:
         self.open_shipment = open_shipment_numbers(self.session, item_ids)
         self.installed = installed_parts(self.session, item_ids) if item_ids else {}
         self.batch_stock = _batch_stock(self.session, self.whole)
+
+    def index_of(self, row: dict) -> int:
+        """The index in the post of the record a row was built from."""
+        return next(i for i, data in enumerate(self.records) if data["event_id"] == row["event_id"])
 
     def take(self, number: str, items: list[Item], batches: list[Batch]) -> None:
         self.taken_numbers.add(number)
@@ -327,7 +337,7 @@ def _needs_override(
     return reasons
 
 
-def _after_shipments(session: Session, rows: list[dict]) -> None:
+def _after_shipments(stock: Stock, session: Session, rows: list[dict]) -> None:
     # Plain executemany, not COPY: a unique violation from a concurrent post must surface
     # as an IntegrityError, which the API answers with a retry (and then a 409).
     explicit = [
@@ -344,9 +354,7 @@ def _after_shipments(session: Session, rows: list[dict]) -> None:
         _check_carrying(
             session, [row for row in rows if row["_batch_ids"] and not row["_item_ids"]]
         )
-        _check_no_failed_taken(
-            session, [row for row in rows if row["_batch_ids"] and not row["_override"]]
-        )
+        _settle_failed_taken(session, stock, [row for row in rows if row["_batch_ids"]])
     _mark_shipped(session, [row["id"] for row in rows])
     for row in rows:
         if row["_override"]:
@@ -392,25 +400,40 @@ def _check_carrying(session: Session, rows: list[dict]) -> None:
         )
 
 
-def _check_no_failed_taken(session: Session, rows: list[dict]) -> None:
-    """A whole batch counted with no failed unit must take none: a correction later in the
-    post may have freed one from the shipment it replaced (and on PostgreSQL a unit may
-    have failed since it was counted)."""
+def _settle_failed_taken(session: Session, stock: Stock, rows: list[dict]) -> None:
+    """The failed units the whole batches took, as against those counted when each record
+    was checked: a correction later in the post may have freed one from the shipment it
+    replaced (and on PostgreSQL a unit may have failed since). A shipment given no reason
+    is refused, by its index; one given a reason nobody asked for then overrides them."""
     if not rows:
         return
-    numbers = {row["id"]: row["number"] for row in rows}
-    taken = session.execute(
+    by_id = {row["id"]: row for row in rows}
+    taken: dict[int, list[str]] = {}
+    query = (
         select(SHIPMENT_ITEM.c.shipment_id, ITEM.c.code)
         .join(ITEM, ITEM.c.id == SHIPMENT_ITEM.c.item_id)
-        .where(SHIPMENT_ITEM.c.shipment_id.in_(numbers), ITEM.c.status == ItemStatus.failed)
-        .limit(1)
-    ).first()
-    if taken is not None:
-        shipment_id, code = taken
-        raise Conflict(
-            f"shipment {numbers[shipment_id]} would take failed unit {code} with its batch",
-            {"override_reason": [f"required: item {code} failed its final inspection"]},
-        )
+        .where(SHIPMENT_ITEM.c.shipment_id.in_(by_id), ITEM.c.status == ItemStatus.failed)
+        .order_by(ITEM.c.code)
+    )
+    for shipment_id, code in session.execute(query):
+        taken.setdefault(shipment_id, []).append(code)
+    refused = {}
+    for shipment_id, codes in taken.items():
+        row = by_id[shipment_id]
+        reasons = [f"item {code} failed its final inspection" for code in codes]
+        if not row["override_reason"]:
+            refused[stock.index_of(row)] = Conflict(
+                f"shipment {row['number']} would take failed unit {codes[0]} with its batch",
+                {"override_reason": [f"required: {reasons[0]}"]},
+            )
+        elif not row["_override"]:
+            row["_override"] = {
+                "number": row["number"],
+                "reason": row["override_reason"],
+                "overrides": reasons,
+            }
+    if refused:
+        raise rejected(refused, len(stock.records))
 
 
 def _mark_shipped(session: Session, shipment_ids: list[int]) -> None:

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Sequence
 from functools import partial
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from trace.audit.services import record_audit
@@ -48,6 +48,7 @@ from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
 from trace.production.services import fitted_again, hold_free_parts, installed_parts
 from trace.production.status import ITEM, derive_statuses
 from trace.records import require_reason, void_record
+from trace.service.models import Repair
 
 COMPONENT = ItemComponent.__table__
 # The event ids of the scraps of parts that went with a unit are derived from the unit's.
@@ -133,6 +134,7 @@ def _scrap_row(refs: References, data: dict, digest: str, post: _Post) -> dict:
         )
     post.units.add(item.id)
     salvaged = _salvaged(refs, post, item, data, row["occurred_at"])
+    _check_after_repairs(refs.session, item, row["occurred_at"])
     if post.has_parts(refs, item):
         _check_parts_can_go(refs.session, item, salvaged)
     # A correction of a live scrap finds its unit scrapped already, and leaves it so.
@@ -182,6 +184,21 @@ def _salvaged(refs: References, post: _Post, item: Item, data: dict, occurred_at
                 {"occurred_at": [f"before {part.code} was installed"]},
             )
     return [links[part.id].id for part in parts]
+
+
+def _check_after_repairs(session: Session, item: Item, occurred_at) -> None:
+    """A unit is scrapped after its repairs: the parts they fitted or took out (at their
+    completion, or receipt) were where they say when it was scrapped."""
+    last = session.scalar(
+        select(func.max(func.coalesce(Repair.completed_at, Repair.received_at))).where(
+            Repair.item_id == item.id, Repair.voided_at.is_(None)
+        )
+    )
+    if last is not None and last > occurred_at:
+        raise Invalid(
+            "scrapped before a repair of it was done",
+            {"occurred_at": ["before a repair of this unit"]},
+        )
 
 
 def _occurred_at(item: Item, data: dict):
@@ -415,6 +432,8 @@ def _check_salvaged_can_go_back(session: Session, scrap: Scrap, field: str) -> N
     (not inside another unit, shipped, in repair or scrapped since), and is held so until
     the undo commits (a scrap, shipment or intake of it under way waits, or was seen)."""
     part_ids = [link.component_item_id for link in scrap.salvaged]
+    # Held first, then read: a repair moving a part waits for the undo, or was seen.
+    held = hold_free_parts(session, part_ids)
     inside = installed_parts(session, part_ids) if part_ids else {}
     for part in (link.component for link in scrap.salvaged):
         if part.id in inside or part.status in _REFUSED:
@@ -429,7 +448,7 @@ def _check_salvaged_can_go_back(session: Session, scrap: Scrap, field: str) -> N
             f"salvaged part {again[0]} went into unit {again[1]} since: it cannot go back inside",
             {field: [f"salvaged part {again[0]}: fitted again since"]},
         )
-    if not hold_free_parts(session, part_ids):
+    if not held:
         raise Conflict(
             "a salvaged part was taken while this scrap was undone",
             {field: ["a salvaged part was taken meanwhile; try again"]},

@@ -215,6 +215,7 @@ def _repair_row(known: Workshop, refs: References, data: dict, digest: str) -> d
     warranty, reason, override = _warranty(known, item, data, received_at)
     if repeats:
         parts = [_part_row(known, part)[0] for part in data["parts"]]
+        _check_made_by(known, data["parts"], completed_at or received_at)
     else:
         parts = _parts(known, item, data.get("parts", []), completed_at or received_at)
     return {
@@ -430,7 +431,7 @@ def _part(known: Workshop, item: Item, part: dict, moment: dt.datetime) -> dict:
             raise Invalid("fitted before it was made", {"item_code": ["made after this repair"]})
         _check_installable(known, item, tracked)
     else:
-        row["_closes"] = _matching_component(known, item, row)
+        row["_closes"] = _matching_component(known, item, row, moment)
         if row["_closes"] is not None and tracked is not None:
             known.moved[tracked.id] = None
     return row
@@ -449,6 +450,18 @@ def _part_row(known: Workshop, part: dict) -> tuple[dict, Item | None]:
         "_closes": None,
     }
     return row, tracked
+
+
+def _check_made_by(known: Workshop, parts: list[dict], moment: dt.datetime) -> None:
+    late = {
+        str(i): {"item_code": ["made after this repair"]}
+        for i, part in enumerate(parts)
+        if part["direction"] is PartDirection.installed
+        and (tracked := known.part_item(part.get("item_code"))) is not None
+        and tracked.produced_at > moment
+    }
+    if late:
+        raise Invalid("fitted before it was made", {"parts": late})
 
 
 def _check_installable(known: Workshop, item: Item, tracked: Item | None) -> None:
@@ -477,9 +490,13 @@ def _check_installable(known: Workshop, item: Item, tracked: Item | None) -> Non
     known.moved[tracked.id] = item.id
 
 
-def _matching_component(known: Workshop, item: Item, part: dict) -> int | None:
+def _matching_component(known: Workshop, item: Item, part: dict, moment) -> int | None:
     """The unit's open component a removed part is, if the genealogy knows it."""
     for component in known.components.get(item.id, []):
+        # An untracked part fitted after `moment` is not the one taken out then (a tracked
+        # one is: _check_timelines refuses the removal by name).
+        if part["component_item_id"] is None and component.installed_at > moment:
+            continue
         if component.id not in known.closing and _same_part(component, part):
             known.closing.add(component.id)
             return component.id
@@ -636,7 +653,7 @@ def _check_timelines(session: Session, repair_ids: list[int], part_ids: list[int
     query = select(c.component_item_id, c.installed_at, c.removed_at, touched).where(
         c.component_item_id.in_(part_ids)
     )
-    wrong = _out_of_order(sorted(session.execute(query), key=lambda link: link[:2]))
+    wrong = _out_of_order(sorted(session.execute(query), key=_stay_order))
     if wrong is not None:
         code = session.scalar(select(Item.code).where(Item.id == wrong))
         raise Conflict(
@@ -663,13 +680,19 @@ def _check_take_over(session: Session, old: int, moment: dt.datetime, field: str
     for part, installed_at, removed_at, fitted, taken in session.execute(query):
         installed_at = moment if fitted else installed_at
         links.append((part, installed_at, moment if taken else removed_at, bool(fitted or taken)))
-    links.sort(key=lambda link: (link[0] is None, link[0] or 0, link[1]))
+    links.sort(key=lambda link: (link[0] is None, link[0] or 0, *_stay_order(link)[1:]))
     if _out_of_order(links, untracked=True) is not None:
         raise Conflict(
             "at this time a part of the repair would come out before it went in, or be in "
             "two units at once; correct the other repair first",
             {field: ["out of order with the part's other installations"]},
         )
+
+
+def _stay_order(link):
+    # By part, then start; of stays starting together, one that ends there first, an open one last.
+    part, installed_at, removed_at = link[0], link[1], link[2]
+    return (part, installed_at, removed_at is None, removed_at or installed_at)
 
 
 OUT_OF_ORDER = object()  # an untracked part's link: it has no id to name
