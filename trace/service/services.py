@@ -606,13 +606,14 @@ def _record_genealogy(session: Session, parts: list[tuple[dict, dict]]) -> None:
     # Closed first: a part one record of the post removes, another may install elsewhere.
     if removed:
         session.connection().execute(_CLOSE_COMPONENT, removed)
+        _check_closed(session, removed)
     if installed:
         session.execute(insert(ItemComponent), installed)
 
 
 _CLOSE_COMPONENT = (
     update(COMPONENT)
-    .where(COMPONENT.c.id == bindparam("component"))
+    .where(COMPONENT.c.id == bindparam("component"), COMPONENT.c.removed_at.is_(None))
     .values(
         removed_at=bindparam("at", type_=COMPONENT.c.removed_at.type),
         removed_by_repair_id=bindparam("repair"),
@@ -625,11 +626,29 @@ def _moment(row: dict) -> dt.datetime:
     return row["completed_at"] or row["received_at"]
 
 
-def _lock(session: Session, item_ids: list[int]) -> None:
-    if item_ids:  # in id order, as every post takes them; SQLite's writers take turns anyway
-        session.execute(
-            select(Item.id).where(Item.id.in_(item_ids)).order_by(Item.id).with_for_update()
+def _check_closed(session: Session, removed: list[dict]) -> None:
+    # Each link was open when the post was checked; on PostgreSQL another post may have
+    # closed it, or a void taken it away, before this one held the part.
+    closed = session.scalar(
+        select(func.count()).where(
+            COMPONENT.c.id.in_([link["component"] for link in removed]),
+            COMPONENT.c.removed_by_repair_id.in_({link["repair"] for link in removed}),
         )
+    )
+    if closed != len(removed):
+        raise Conflict(
+            "a part this repair removes was moved by another post meanwhile",
+            {"parts": ["changed meanwhile; post again"]},
+        )
+
+
+def _lock(session: Session, item_ids: list[int]) -> None:
+    """Hold the tracked parts `item_ids` until commit, in id order as every post takes
+    them (FOR NO KEY UPDATE: records that merely refer to a part are not held up).
+    SQLite's writers take turns anyway."""
+    if item_ids:
+        query = select(Item.id).where(Item.id.in_(sorted(item_ids))).order_by(Item.id)
+        session.execute(query.with_for_update(key_share=True))
 
 
 def _take_over_genealogy(session: Session, row: dict) -> None:
@@ -754,7 +773,9 @@ def void_repair(
 
 
 def _check_undoable(session: Session, repair: Repair) -> None:
-    """Refuse to undo a repair whose parts later repairs or a scrap moved on."""
+    """Refuse to undo a repair whose parts later repairs or a scrap moved on. Its tracked
+    parts are held first: a post moving one of them waits for the undo, or was seen."""
+    _lock(session, [part.component_item_id for part in repair.parts if part.component_item_id])
     removed_since = select(
         ItemComponent.removed_by_repair_id, ItemComponent.removed_by_scrap_id
     ).where(
