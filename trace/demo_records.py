@@ -234,52 +234,8 @@ def _dryer_repairs(
         session,
         DEMO,
         [
-            {
-                "event_id": event_id("hd-repair-heater"),
-                "item_code": dryers[9].code,
-                "technician": "Zhou Lin",
-                "received_at": back + 1 * HOUR,
-                "completed_at": back + 4 * HOUR,
-                "symptom": "Blows cold air only",
-                "diagnosis": "Heater element open circuit",
-                "action": "Fitted a spare heater module",
-                "outcome": RepairOutcome.replaced,
-                "parts": [
-                    {
-                        "direction": PartDirection.removed,
-                        "part_number": "HM-1800",
-                        "lot": "HD2610A",
-                    },
-                    {
-                        "direction": PartDirection.installed,
-                        "part_number": "HM-1800",
-                        "item_code": modules[0].code,
-                    },
-                ],
-            },
-            {
-                "event_id": event_id("hd-repair-heater-2"),
-                "item_code": dryers[4].code,
-                "technician": "Zhou Lin",
-                "received_at": back + 2 * HOUR,
-                "completed_at": back + 6 * HOUR,
-                "symptom": "Blows cold air only",
-                "diagnosis": "Heater element open circuit",
-                "action": "Fitted a spare heater module",
-                "outcome": RepairOutcome.replaced,
-                "parts": [
-                    {
-                        "direction": PartDirection.removed,
-                        "part_number": "HM-1800",
-                        "lot": "HD2610A",
-                    },
-                    {
-                        "direction": PartDirection.installed,
-                        "part_number": "HM-1800",
-                        "item_code": modules[1].code,
-                    },
-                ],
-            },
+            _spare_module("hd-repair-heater", dryers[9], modules[0], back + 1 * HOUR),
+            _spare_module("hd-repair-heater-2", dryers[4], modules[1], back + 2 * HOUR),
             {
                 "event_id": event_id("hd-repair-motor"),
                 "item_code": dryers[2].code,
@@ -339,6 +295,29 @@ def _dryer_repairs(
             },
         ],
     )
+
+
+def _spare_module(name: str, dryer: Item, module: Item, received: dt.datetime) -> dict:
+    """A repair of a dryer blowing cold: its heater swapped for a spare module."""
+    return {
+        "event_id": event_id(name),
+        "item_code": dryer.code,
+        "technician": "Zhou Lin",
+        "received_at": received,
+        "completed_at": received + 3 * HOUR,
+        "symptom": "Blows cold air only",
+        "diagnosis": "Heater element open circuit",
+        "action": "Fitted a spare heater module",
+        "outcome": RepairOutcome.replaced,
+        "parts": [
+            {"direction": PartDirection.removed, "part_number": "HM-1800", "lot": "HD2610A"},
+            {
+                "direction": PartDirection.installed,
+                "part_number": "HM-1800",
+                "item_code": module.code,
+            },
+        ],
+    }
 
 
 def _scraps(
