@@ -552,6 +552,41 @@ def test_a_unit_is_scrapped_after_its_repairs(session):
     assert status(session, pump) is ItemStatus.produced
 
 
+def test_a_correction_salvaging_the_same_parts_leaves_a_reused_one_where_it_is(session):
+    unit, pump, dryer = (factories.make_item(session) for _ in range(3))
+    installed_in(session, unit, pump)
+    unit_scrap = record(session, unit, salvaged=[pump.code], reason="Housing crakced")
+    installed_in(session, dryer, pump)  # the salvaged pump, used again
+    fixed = record(
+        session,
+        unit,
+        salvaged=[pump.code],
+        reason="Housing cracked",
+        occurred_at=unit_scrap.occurred_at,
+        replaces=unit_scrap.id,
+        void_reason="typo",
+    )
+    session.refresh(unit_scrap)
+    assert unit_scrap.is_voided and fixed.reason == "Housing cracked"
+    assert [link.component_item_id for link in fixed.salvaged] == [pump.id]
+    assert inside(session, dryer) == [pump.id] and inside(session, unit) == []
+    assert status(session, unit) is ItemStatus.scrapped
+    assert status(session, pump) is ItemStatus.produced
+
+
+def test_nor_does_it_move_the_salvage_past_the_parts_next_unit(session):
+    unit, pump, dryer = (factories.make_item(session) for _ in range(3))
+    installed_in(session, unit, pump)
+    unit_scrap = record(session, unit, salvaged=[pump.code])
+    installed_in(session, dryer, pump)
+    too_late = dt.datetime.now(dt.UTC)
+    correction = scrap(
+        unit, salvaged=[pump.code], occurred_at=too_late, replaces=unit_scrap.id, void_reason="x"
+    )
+    error = refused(session, correction)
+    assert error.fields["records"]["0"] == {"occurred_at": [f"after {pump.code} was fitted again"]}
+
+
 def test_a_correction_may_change_what_was_salvaged(session):
     unit, pump, heater = (factories.make_item(session) for _ in range(3))
     installed_in(session, unit, pump)

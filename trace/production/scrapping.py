@@ -17,7 +17,9 @@ link is closed by the scrap, and they keep their status. Every other tracked par
 and the parts inside those, gets a scrap of its own that points at the unit's
 (`inside_scrap_id`); it stands or falls with the unit's, and cannot be voided or
 corrected alone. Voiding the unit's scrap (or correcting it) voids those, and puts the
-salvaged parts back, if they are still free to go back.
+salvaged parts back, if they are still free to go back. A correction that salvages the
+very same parts leaves them where they went since and takes their salvage over, at its
+own time (which must still fall after each went in and before it went in anywhere else).
 """
 
 from __future__ import annotations
@@ -45,7 +47,12 @@ from trace.capture import (
 )
 from trace.errors import Conflict, DomainError, Invalid
 from trace.production.models import Item, ItemComponent, ItemStatus, Scrap
-from trace.production.services import fitted_again, hold_free_parts, installed_parts
+from trace.production.services import (
+    fitted_again,
+    hold_free_parts,
+    installed_parts,
+    lock_parts,
+)
 from trace.production.status import ITEM, derive_statuses
 from trace.records import require_reason, void_record
 from trace.service.models import Repair
@@ -124,7 +131,8 @@ def _scrap_row(refs: References, data: dict, digest: str, post: _Post) -> dict:
         "occurred_at": _occurred_at(item, data),
         "reason": _reason(data),
     }
-    replaced = _replaced(refs, item, data, post.installed(refs))
+    keeps = _repeats_salvage(refs, post, item, data)
+    replaced = _replaced(refs, item, data, post.installed(refs), keeps is not None)
     if replaced is None:
         _check_scrappable(refs.session, item, post.installed(refs))
     if item.id in post.units:
@@ -133,7 +141,11 @@ def _scrap_row(refs: References, data: dict, digest: str, post: _Post) -> dict:
             {"item_code": ["twice in this post"]},
         )
     post.units.add(item.id)
-    salvaged = _salvaged(refs, post, item, data, row["occurred_at"])
+    if keeps is not None:  # the parts stay where they are; their salvage moves to this scrap
+        _check_salvage_moves(refs.session, keeps, row["occurred_at"])
+        salvaged = []
+    else:
+        salvaged = _salvaged(refs, post, item, data, row["occurred_at"])
     _check_after_repairs(refs.session, item, row["occurred_at"])
     if post.has_parts(refs, item):
         _check_parts_can_go(refs.session, item, salvaged)
@@ -144,6 +156,7 @@ def _scrap_row(refs: References, data: dict, digest: str, post: _Post) -> dict:
         "inside_scrap_id": None,
         "_kept": kept,
         "_salvaged": salvaged,
+        "_salvage_of": keeps.id if keeps is not None else None,
     }
 
 
@@ -184,6 +197,47 @@ def _salvaged(refs: References, post: _Post, item: Item, data: dict, occurred_at
                 {"occurred_at": [f"before {part.code} was installed"]},
             )
     return [links[part.id].id for part in parts]
+
+
+def _repeats_salvage(refs: References, post: _Post, item: Item, data: dict) -> Scrap | None:
+    """The live scrap of this unit a correction replaces, if it salvages the very same
+    parts: those keep where they went since (fitted into another unit, say), and the
+    correction takes their salvage over instead of putting them back and out again."""
+    codes = data.get("salvaged") or []
+    old = refs.session.get(Scrap, data["replaces"]) if data.get("replaces") else None
+    if not codes or old is None or old.is_voided or old.item_id != item.id:
+        return None
+    parts = {post.part(refs, code).id for code in codes}
+    if len(parts) != len(codes) or parts != {link.component_item_id for link in old.salvaged}:
+        return None
+    post.salvaging.update(parts)
+    return old
+
+
+def _check_salvage_moves(session: Session, old: Scrap, occurred_at) -> None:
+    """The salvage of `old`, moved to `occurred_at`, still takes each part out after it
+    went in and before it went into a unit again."""
+    lock_parts(session, [link.component_item_id for link in old.salvaged])
+    for link in old.salvaged:
+        code = link.component.code
+        if occurred_at < link.installed_at:
+            raise Invalid(
+                f"part {code} was installed after this time",
+                {"occurred_at": [f"before {code} was installed"]},
+            )
+        again = session.scalar(
+            select(ItemComponent.installed_at).where(
+                ItemComponent.component_item_id == link.component_item_id,
+                ItemComponent.id != link.id,
+                ItemComponent.installed_at >= link.installed_at,
+                ItemComponent.installed_at < occurred_at,
+            )
+        )
+        if again is not None:
+            raise Conflict(
+                f"salvaged part {code} went into another unit before this time",
+                {"occurred_at": [f"after {code} was fitted again"]},
+            )
 
 
 def _check_after_repairs(session: Session, item: Item, occurred_at) -> None:
@@ -262,10 +316,15 @@ def _part_refusal(code: str, status: ItemStatus | None) -> Conflict:
 
 
 def _replaced(
-    refs: References, item: Item, data: dict, installed: dict[int, ItemComponent]
+    refs: References,
+    item: Item,
+    data: dict,
+    installed: dict[int, ItemComponent],
+    keeps_salvage: bool = False,
 ) -> Scrap | None:
     """The scrap this one corrects, if it is a correction; None when the unit is not kept
-    scrapped by it (the replaced scrap was voided before), so it must be scrappable."""
+    scrapped by it (the replaced scrap was voided before), so it must be scrappable. With
+    `keeps_salvage` the salvaged parts stay out (_repeats_salvage)."""
     if data.get("replaces") is None:
         return None
     old = refs.session.get(Scrap, data["replaces"])
@@ -279,10 +338,12 @@ def _replaced(
     was_live = old is not None and not old.is_voided
     if was_live:
         require_reason(data.get("void_reason"), "void_reason")
-        _check_salvaged_can_go_back(refs.session, old, "replaces")
+        if not keeps_salvage:
+            _check_salvaged_can_go_back(refs.session, old, "replaces")
     old = replacing(refs.session, refs.principal, Scrap, data)
     if was_live:
-        _release_parts(refs.session, refs.principal.actor, old, data["void_reason"])
+        actor, reason = refs.principal.actor, data["void_reason"]
+        _release_parts(refs.session, actor, old, reason, keep_salvage=keeps_salvage)
     else:
         refs.session.refresh(item)
         _check_scrappable(refs.session, item, installed)
@@ -321,6 +382,14 @@ def _after_scraps(session: Session, rows: list[dict]) -> None:
             {"item_code": ["installed in another unit meanwhile; post again"]},
         )
     _salvage(session, rows)
+    for row in rows:
+        if row["_salvage_of"] is not None:
+            session.execute(
+                update(COMPONENT)
+                .where(COMPONENT.c.removed_by_scrap_id == row["_salvage_of"])
+                .values(removed_by_scrap_id=row["id"], removed_at=row["occurred_at"]),
+                execution_options={"synchronize_session": False},
+            )
     _scrap_parts_inside(session, rows)
     session.expire_all()  # loaded items must not keep a status the database no longer has
 
@@ -455,15 +524,19 @@ def _check_salvaged_can_go_back(session: Session, scrap: Scrap, field: str) -> N
         )
 
 
-def _release_parts(session: Session, actor: str, scrap: Scrap, reason: str) -> None:
+def _release_parts(
+    session: Session, actor: str, scrap: Scrap, reason: str, keep_salvage: bool = False
+) -> None:
     """Undo what a voided scrap did to the parts inside: the scraps of those that went
-    with it are voided (and theirs, down the tree), the salvaged ones put back."""
-    session.execute(
-        update(COMPONENT)
-        .where(COMPONENT.c.removed_by_scrap_id == scrap.id)
-        .values(removed_at=None, removed_by_scrap_id=None),
-        execution_options={"synchronize_session": False},
-    )
+    with it are voided (and theirs, down the tree), the salvaged ones put back (unless
+    the correction that voids it takes their salvage over: `keep_salvage`)."""
+    if not keep_salvage:
+        session.execute(
+            update(COMPONENT)
+            .where(COMPONENT.c.removed_by_scrap_id == scrap.id)
+            .values(removed_at=None, removed_by_scrap_id=None),
+            execution_options={"synchronize_session": False},
+        )
     released, hosts = [], [scrap.id]
     while hosts:
         parts = session.scalars(

@@ -206,6 +206,15 @@ def list_items(
     return paginate(session, select(Item).where(Item.batch_id == batch.id), Item.id, after, limit)
 
 
+def lock_parts(session: Session, item_ids) -> None:
+    """Hold the tracked parts `item_ids` until commit, in id order as every post takes
+    them (FOR NO KEY UPDATE: records that merely refer to a part are not held up).
+    SQLite's writers take turns anyway."""
+    if item_ids:
+        query = select(Item.id).where(Item.id.in_(sorted(item_ids))).order_by(Item.id)
+        session.execute(query.with_for_update(key_share=True))
+
+
 def fitted_again(session: Session, taken_out_by) -> tuple[str, str] | None:
     """Of the component links `taken_out_by(link)` picks (those a repair or scrap closed),
     one whose part went into a unit again since it went into that one: the part's code

@@ -65,6 +65,7 @@ from trace.production.services import (
     fitted_again,
     hold_free_parts,
     installed_parts,
+    lock_parts,
 )
 from trace.production.status import ITEM, derive_statuses, open_repair
 from trace.records import void_record
@@ -516,7 +517,7 @@ def _after_repairs(session: Session, rows: list[dict]) -> None:
     if parts:
         tracked = sorted({p["component_item_id"] for _, p in parts if p["component_item_id"]})
         # Held until commit: another post moving these parts waits, then sees where they are.
-        _lock(session, tracked)
+        lock_parts(session, tracked)
         session.execute(insert(RepairPart), [_part_values(row, part) for row, part in parts])
         _record_genealogy(session, [(row, part) for row, part in parts if not row["_takes_over"]])
         for row in rows:
@@ -640,15 +641,6 @@ def _check_closed(session: Session, removed: list[dict]) -> None:
             "a part this repair removes was moved by another post meanwhile",
             {"parts": ["changed meanwhile; post again"]},
         )
-
-
-def _lock(session: Session, item_ids: list[int]) -> None:
-    """Hold the tracked parts `item_ids` until commit, in id order as every post takes
-    them (FOR NO KEY UPDATE: records that merely refer to a part are not held up).
-    SQLite's writers take turns anyway."""
-    if item_ids:
-        query = select(Item.id).where(Item.id.in_(sorted(item_ids))).order_by(Item.id)
-        session.execute(query.with_for_update(key_share=True))
 
 
 def _take_over_genealogy(session: Session, row: dict) -> None:
@@ -775,7 +767,7 @@ def void_repair(
 def _check_undoable(session: Session, repair: Repair) -> None:
     """Refuse to undo a repair whose parts later repairs or a scrap moved on. Its tracked
     parts are held first: a post moving one of them waits for the undo, or was seen."""
-    _lock(session, [part.component_item_id for part in repair.parts if part.component_item_id])
+    lock_parts(session, [part.component_item_id for part in repair.parts if part.component_item_id])
     removed_since = select(
         ItemComponent.removed_by_repair_id, ItemComponent.removed_by_scrap_id
     ).where(
