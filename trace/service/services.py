@@ -202,23 +202,22 @@ def _repair_row(known: Workshop, refs: References, data: dict, digest: str) -> d
     item, _ = refs.subject(data)
     received_at, completed_at = _times(item, data)
     outcome = _outcome(data, completed_at)
+    moment = completed_at or received_at  # when its parts go in and come out
     old = known.session.get(Repair, data["replaces"]) if data.get("replaces") else None
-    repeats = _repeats_parts(known, item, data, old)
+    same_parts = old is not None and _posted_part_keys(known, data) == _recorded_part_keys(old)
+    # A correction of a live repair of this unit listing its very parts takes them over.
+    repeats = same_parts and not old.is_voided and old.item_id == item.id and bool(old.parts)
     scrapped = item.status is ItemStatus.scrapped
     if scrapped:
-        _check_correctable_on_scrapped(known, item, data, completed_at, old)
+        _check_correctable_on_scrapped(known, item, completed_at, old, same_parts)
     if repeats:  # whose it is first, then whether its parts may move to this time
         require_poster_or_quality(refs.principal, old)
         field = "completed_at" if completed_at else "received_at"
-        _check_take_over(known.session, old.id, completed_at or received_at, field)
+        _check_take_over(known.session, old.id, moment, field)
     replaced_id = _replaced_repair(refs, known, data, old, repeats)
     _check_intake(known, item, completed_at)
     warranty, reason, override = _warranty(known, item, data, received_at)
-    if repeats:
-        parts = [_part_row(known, part)[0] for part in data["parts"]]
-        _check_made_by(known, data["parts"], completed_at or received_at)
-    else:
-        parts = _parts(known, item, data.get("parts", []), completed_at or received_at)
+    parts = _parts(known, item, data.get("parts", []), moment, moving=not repeats)
     return {
         "event_id": data["event_id"],
         "payload_hash": digest,
@@ -283,24 +282,16 @@ def _replaced_repair(
     return old.id
 
 
-def _repeats_parts(known: Workshop, item: Item, data: dict, old: Repair | None) -> bool:
-    """Whether a correction is of a live repair (`old`) of the same unit with parts, and
-    lists the very same parts."""
-    return (
-        old is not None
-        and not old.is_voided
-        and old.item_id == item.id
-        and bool(old.parts)
-        and _posted_part_keys(known, data.get("parts", [])) == _recorded_part_keys(old)
-    )
-
-
 # What tells one recorded part from another.
 PART_KEY = ("direction", "part_number", "serial", "lot", "component_item_id")
 
 
 def _check_correctable_on_scrapped(
-    known: Workshop, item: Item, data: dict, completed_at: dt.datetime | None, old: Repair | None
+    known: Workshop,
+    item: Item,
+    completed_at: dt.datetime | None,
+    old: Repair | None,
+    same_parts: bool,
 ) -> None:
     """A scrapped unit gets no repairs, only corrections of what its completed repairs
     say (a repair that found it not repairable, with a typo): a correction of a live,
@@ -312,7 +303,7 @@ def _check_correctable_on_scrapped(
         or old.is_voided
         or old.completed_at is None
         or completed_at is None
-        or _posted_part_keys(known, data.get("parts", [])) != _recorded_part_keys(old)
+        or not same_parts
     ):
         raise _scrapped_refusal(item)
     scrapped_at = known.session.scalar(
@@ -325,9 +316,9 @@ def _check_correctable_on_scrapped(
         )
 
 
-def _posted_part_keys(known: Workshop, parts: list[dict]) -> list[tuple] | None:
+def _posted_part_keys(known: Workshop, data: dict) -> list[tuple] | None:
     try:
-        return _part_keys(_part_row(known, part)[0] for part in parts)
+        return _part_keys(_part_row(known, part)[0] for part in data.get("parts", []))
     except DomainError:  # a part that names no item matches no recorded one
         return None
 
@@ -398,13 +389,15 @@ def _warranty(known: Workshop, item: Item, data: dict, received_at: dt.datetime)
     return given, reason, {"computed": computed, "under_warranty": given, "reason": reason}
 
 
-def _parts(known: Workshop, item: Item, parts: list[dict], moment: dt.datetime) -> list[dict]:
+def _parts(
+    known: Workshop, item: Item, parts: list[dict], moment: dt.datetime, moving: bool = True
+) -> list[dict]:
     """The parts as rows, fitted or taken out at `moment`; every bad one is reported by
-    its index."""
+    its index. Not `moving`, they are where a replaced repair put them (a take-over)."""
     rows, errors = [], {}
     for index, part in enumerate(parts):
         try:
-            rows.append(_part(known, item, part, moment))
+            rows.append(_part(known, item, part, moment, moving))
         except DomainError as error:
             errors[str(index)] = error
     if errors:
@@ -419,7 +412,7 @@ def _parts_refused(errors: dict[str, DomainError]) -> DomainError:
     return kind(message, {"parts": {i: e.fields for i, e in errors.items()}})
 
 
-def _part(known: Workshop, item: Item, part: dict, moment: dt.datetime) -> dict:
+def _part(known: Workshop, item: Item, part: dict, moment: dt.datetime, moving: bool) -> dict:
     row, tracked = _part_row(known, part)
     if tracked and row["serial"] != tracked.serial:
         raise Invalid("serial and item differ", {"serial": [f"item's serial is {tracked.serial}"]})
@@ -430,8 +423,9 @@ def _part(known: Workshop, item: Item, part: dict, moment: dt.datetime) -> dict:
     if part["direction"] is PartDirection.installed:
         if tracked and tracked.produced_at > moment:
             raise Invalid("fitted before it was made", {"item_code": ["made after this repair"]})
-        _check_installable(known, item, tracked)
-    else:
+        if moving:
+            _check_installable(known, item, tracked)
+    elif moving:
         row["_closes"] = _matching_component(known, item, row, moment)
         if row["_closes"] is not None and tracked is not None:
             known.moved[tracked.id] = None
@@ -451,18 +445,6 @@ def _part_row(known: Workshop, part: dict) -> tuple[dict, Item | None]:
         "_closes": None,
     }
     return row, tracked
-
-
-def _check_made_by(known: Workshop, parts: list[dict], moment: dt.datetime) -> None:
-    late = {
-        str(i): {"item_code": ["made after this repair"]}
-        for i, part in enumerate(parts)
-        if part["direction"] is PartDirection.installed
-        and (tracked := known.part_item(part.get("item_code"))) is not None
-        and tracked.produced_at > moment
-    }
-    if late:
-        raise Invalid("fitted before it was made", {"parts": late})
 
 
 def _check_installable(known: Workshop, item: Item, tracked: Item | None) -> None:
