@@ -191,11 +191,7 @@ def _salvaged(refs: References, post: _Post, item: Item, data: dict, occurred_at
                 f"part {part.code} is not inside unit {item.code}",
                 {"salvaged": [f"{part.code}: not inside this unit"]},
             )
-        if occurred_at < link.installed_at:
-            raise Invalid(
-                f"part {part.code} was installed after this time",
-                {"occurred_at": [f"before {part.code} was installed"]},
-            )
+        _check_installed_by(link, occurred_at)
     return [links[part.id].id for part in parts]
 
 
@@ -219,25 +215,24 @@ def _check_salvage_moves(session: Session, old: Scrap, occurred_at) -> None:
     went in and before it went into a unit again."""
     lock_parts(session, [link.component_item_id for link in old.salvaged])
     for link in old.salvaged:
-        code = link.component.code
-        if occurred_at < link.installed_at:
-            raise Invalid(
-                f"part {code} was installed after this time",
-                {"occurred_at": [f"before {code} was installed"]},
-            )
-        again = session.scalar(
-            select(ItemComponent.installed_at).where(
-                ItemComponent.component_item_id == link.component_item_id,
-                ItemComponent.id != link.id,
-                ItemComponent.installed_at >= link.installed_at,
-                ItemComponent.installed_at < occurred_at,
-            )
+        _check_installed_by(link, occurred_at)
+    again = fitted_again(
+        session, lambda link: link.removed_by_scrap_id == old.id, before=occurred_at
+    )
+    if again is not None:
+        raise Conflict(
+            f"salvaged part {again[0]} went into unit {again[1]} before this time",
+            {"occurred_at": [f"after {again[0]} was fitted again"]},
         )
-        if again is not None:
-            raise Conflict(
-                f"salvaged part {code} went into another unit before this time",
-                {"occurred_at": [f"after {code} was fitted again"]},
-            )
+
+
+def _check_installed_by(link: ItemComponent, occurred_at) -> None:
+    if occurred_at < link.installed_at:
+        code = link.component.code
+        raise Invalid(
+            f"part {code} was installed after this time",
+            {"occurred_at": [f"before {code} was installed"]},
+        )
 
 
 def _check_after_repairs(session: Session, item: Item, occurred_at) -> None:

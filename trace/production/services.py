@@ -215,13 +215,14 @@ def lock_parts(session: Session, item_ids) -> None:
         session.execute(query.with_for_update(key_share=True))
 
 
-def fitted_again(session: Session, taken_out_by) -> tuple[str, str] | None:
+def fitted_again(session: Session, taken_out_by, before=None) -> tuple[str, str] | None:
     """Of the component links `taken_out_by(link)` picks (those a repair or scrap closed),
-    one whose part went into a unit again since it went into that one: the part's code
-    and the unit's. Opening such a link again would put the part in two units at once."""
+    one whose part went into a unit again since it went into that one (and before
+    `before`, if given): the part's code and the unit's. Opening such a link again, or
+    closing it only after that moment, would put the part in two units at once."""
     taken_out, since = aliased(ItemComponent), aliased(ItemComponent)
     part, unit = aliased(Item), aliased(Item)
-    return session.execute(
+    query = (
         select(part.code, unit.code)
         .select_from(taken_out)
         .join(since, since.component_item_id == taken_out.component_item_id)
@@ -232,8 +233,10 @@ def fitted_again(session: Session, taken_out_by) -> tuple[str, str] | None:
             since.id != taken_out.id,
             since.installed_at >= taken_out.installed_at,
         )
-        .limit(1)
-    ).first()
+    )
+    if before is not None:
+        query = query.where(since.installed_at < before)
+    return session.execute(query.limit(1)).first()
 
 
 def inside_a_unit(item_id):
