@@ -11,7 +11,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Engine,
+    Index,
+    MetaData,
+    String,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -79,6 +90,12 @@ def str_enum(enum_cls: type[enum.Enum], name: str) -> SAEnum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    """An index of the rows matching `where` (SQL), alike on SQLite and PostgreSQL."""
+    condition = text(where)
+    return Index(name, *columns, unique=unique, sqlite_where=condition, postgresql_where=condition)
 
 
 class Base(DeclarativeBase):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, func, select, text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from trace.db import Base, str_enum
+from trace.db import Base, partial_index, str_enum
 from trace.production.models import Batch
 from trace.records import TraceRecord
 
@@ -50,13 +50,7 @@ class ShipmentItem(Base):
     __tablename__ = "shipment_item"
     __table_args__ = (
         # An item can be in at most one open shipment: the database keeps that promise.
-        Index(
-            "uq_shipment_item_open_item_id",
-            "item_id",
-            unique=True,
-            sqlite_where=text("open"),
-            postgresql_where=text("open"),
-        ),
+        partial_index("uq_shipment_item_open_item_id", "item_id", where="open", unique=True),
     )
 
     shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id"), primary_key=True)

@@ -13,12 +13,11 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trace.catalog.models import Line, MaterialLot, Product, Station
-from trace.db import Base, str_enum, utcnow
+from trace.db import Base, partial_index, str_enum, utcnow
 from trace.records import TraceRecord
 
 
@@ -108,12 +107,8 @@ class ItemComponent(Base):
     __table_args__ = (
         # A tracked part is inside one unit at a time: two repairs installing it into two
         # units at once cannot both commit (the loser is retried and refused).
-        Index(
-            "uq_item_component_live_part",
-            "component_item_id",
-            unique=True,
-            sqlite_where=text(LIVE_PART),
-            postgresql_where=text(LIVE_PART),
+        partial_index(
+            "uq_item_component_live_part", "component_item_id", where=LIVE_PART, unique=True
         ),
     )
 
@@ -147,13 +142,7 @@ class Scrap(TraceRecord, Base):
         Index("ix_scrap_item_id_occurred_at", "item_id", "occurred_at"),
         # A unit has at most one live scrap: two clients scrapping it at once cannot both
         # win, whatever the isolation level (the loser is retried and finds it scrapped).
-        Index(
-            "uq_scrap_live_item_id",
-            "item_id",
-            unique=True,
-            sqlite_where=text("voided_at IS NULL"),
-            postgresql_where=text("voided_at IS NULL"),
-        ),
+        partial_index("uq_scrap_live_item_id", "item_id", where="voided_at IS NULL", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

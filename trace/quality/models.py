@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, and_, or_, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, and_, or_
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trace.catalog.models import Inspector, Station
-from trace.db import Base, str_enum
+from trace.db import Base, partial_index, str_enum
 from trace.records import TraceRecord
 
 # Exactly one subject: a record is about one item, or about a batch as a whole (sampling).
@@ -23,13 +23,8 @@ def batch_index(table: str) -> Index:
     Only `batch_id = ...` looks a record up by batch, which a NULL never matches: indexing
     the NULLs of every item record would only make each insert dearer.
     """
-    only_batches = text("batch_id IS NOT NULL")
-    return Index(
-        f"ix_{table}_batch_id_occurred_at",
-        "batch_id",
-        "occurred_at",
-        sqlite_where=only_batches,
-        postgresql_where=only_batches,
+    return partial_index(
+        f"ix_{table}_batch_id_occurred_at", "batch_id", "occurred_at", where="batch_id IS NOT NULL"
     )
 
 

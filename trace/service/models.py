@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from trace.db import Base, str_enum
+from trace.db import Base, partial_index, str_enum
 from trace.production.models import Item
 from trace.records import TraceRecord
 
@@ -29,13 +29,7 @@ class Repair(TraceRecord, Base):
     __table_args__ = (
         Index("ix_repair_item_id_received_at", "item_id", "received_at"),
         # A unit is in one open repair at a time: two intakes at once cannot both commit.
-        Index(
-            "uq_repair_open_item_id",
-            "item_id",
-            unique=True,
-            sqlite_where=text(OPEN_REPAIR),
-            postgresql_where=text(OPEN_REPAIR),
-        ),
+        partial_index("uq_repair_open_item_id", "item_id", where=OPEN_REPAIR, unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
