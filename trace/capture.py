@@ -309,17 +309,17 @@ class References:
     def subject_ids(self, data: dict) -> tuple[int | None, int | None]:
         """The ids of what a record is about: (item id, None) for an item by code or by
         SKU and serial, or (None, batch id)."""
-        if data.get("item_code") or data.get("serial"):
-            if data.get("item_code"):
-                found = self.item_ids[data["item_code"]]
-            else:
-                found = self.serial_ids[(data["sku"], data["serial"])]
-            if isinstance(found, DomainError):
-                raise found
-            return found, None
-        if data.get("batch_id") not in self.batch_ids:
+        if data.get("item_code"):
+            found = self.item_ids[data["item_code"]]
+        elif data.get("serial"):
+            found = self.serial_ids[(data["sku"], data["serial"])]
+        elif data.get("batch_id") in self.batch_ids:
+            return None, data["batch_id"]
+        else:
             raise NotFound("no such batch", {"batch_id": ["unknown id"]})
-        return None, data["batch_id"]
+        if isinstance(found, DomainError):
+            raise found
+        return found, None
 
     def station(self, code: str):
         """The station (id, line_id) by code, if this caller's key may post for it."""
@@ -402,7 +402,9 @@ def record_many(
             previous = earlier.get(event_id) or new_rows.get(event_id)
             if previous is None:
                 _check_replaced_once(replaced, data)
-                new_rows[event_id] = build_row(refs, data, digest)
+                row = build_row(refs, data, digest)
+                row["_index"] = index
+                new_rows[event_id] = row
             else:
                 # A retry is answered to a key that may post the record, and to no other
                 # (a bound key would otherwise read another station's record back).
@@ -413,7 +415,10 @@ def record_many(
             errors[index] = error
     if errors:
         raise rejected(errors, len(records))
-    _insert(session, principal, model, list(new_rows.values()), after_insert)
+    try:
+        _insert(session, principal, model, list(new_rows.values()), after_insert)
+    except RowsRefused as refused:
+        raise rejected(refused.errors, len(records)) from None
     # A record repeated within the post is a retry of its first occurrence.
     answered: set = set()
     results = []
@@ -422,6 +427,15 @@ def record_many(
         results.append(_result(earlier, new_rows, event_id, first=event_id not in answered))
         answered.add(event_id)
     return results
+
+
+class RowsRefused(Exception):
+    """What an `after_insert` hook raises to refuse rows that only the insert could show
+    wrong: by the index of their record (row["_index"]), answered as a bulk refusal."""
+
+    def __init__(self, errors: dict[int, DomainError]):
+        super().__init__(errors)
+        self.errors = errors
 
 
 def _check_replaced_once(replaced: set, data: dict) -> None:

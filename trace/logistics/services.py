@@ -38,11 +38,11 @@ from trace.capture import (
     LOOKUP_CHUNK,
     Recorded,
     References,
+    RowsRefused,
     check_time,
     items_by_code,
     lookup,
     record_many,
-    rejected,
     replacing,
     require_poster_or_quality,
 )
@@ -84,7 +84,7 @@ def record_shipments(
         Shipment,
         records,
         partial(_shipment_row, stock),
-        partial(_after_shipments, stock),
+        _after_shipments,
     )
 
 
@@ -92,7 +92,7 @@ class Stock:
     """What the shipments of one post refer to and may take, looked up once for the post."""
 
     def __init__(self, session: Session, records: Sequence[dict]):
-        self.session, self.records = session, records
+        self.session = session
         codes = {code for r in records for code in r.get("item_codes", ())}
         self.items = items_by_code(session, codes)
         self.whole = sorted({b for r in records for b in r.get("batch_ids", ())})
@@ -114,10 +114,6 @@ class Stock:
         self.open_shipment = open_shipment_numbers(self.session, item_ids)
         self.installed = installed_parts(self.session, item_ids) if item_ids else {}
         self.batch_stock = _batch_stock(self.session, self.whole)
-
-    def index_of(self, row: dict) -> int:
-        """The index in the post of the record a row was built from."""
-        return next(i for i, data in enumerate(self.records) if data["event_id"] == row["event_id"])
 
     def take(self, number: str, items: list[Item], batches: list[Batch]) -> None:
         self.taken_numbers.add(number)
@@ -337,7 +333,7 @@ def _needs_override(
     return reasons
 
 
-def _after_shipments(stock: Stock, session: Session, rows: list[dict]) -> None:
+def _after_shipments(session: Session, rows: list[dict]) -> None:
     # Plain executemany, not COPY: a unique violation from a concurrent post must surface
     # as an IntegrityError, which the API answers with a retry (and then a 409).
     explicit = [
@@ -354,7 +350,7 @@ def _after_shipments(stock: Stock, session: Session, rows: list[dict]) -> None:
         _check_carrying(
             session, [row for row in rows if row["_batch_ids"] and not row["_item_ids"]]
         )
-        _settle_failed_taken(session, stock, [row for row in rows if row["_batch_ids"]])
+        _settle_failed_taken(session, [row for row in rows if row["_batch_ids"]])
     _mark_shipped(session, [row["id"] for row in rows])
     for row in rows:
         if row["_override"]:
@@ -400,7 +396,7 @@ def _check_carrying(session: Session, rows: list[dict]) -> None:
         )
 
 
-def _settle_failed_taken(session: Session, stock: Stock, rows: list[dict]) -> None:
+def _settle_failed_taken(session: Session, rows: list[dict]) -> None:
     """The failed units the whole batches took, as against those counted when each record
     was checked: a correction later in the post may have freed one from the shipment it
     replaced (and on PostgreSQL a unit may have failed since). A shipment given no reason
@@ -422,7 +418,7 @@ def _settle_failed_taken(session: Session, stock: Stock, rows: list[dict]) -> No
         row = by_id[shipment_id]
         reasons = [f"item {code} failed its final inspection" for code in codes]
         if not row["override_reason"]:
-            refused[stock.index_of(row)] = Conflict(
+            refused[row["_index"]] = Conflict(
                 f"shipment {row['number']} would take failed unit {codes[0]} with its batch",
                 {"override_reason": [f"required: {reasons[0]}"]},
             )
@@ -433,7 +429,7 @@ def _settle_failed_taken(session: Session, stock: Stock, rows: list[dict]) -> No
                 "overrides": reasons,
             }
     if refused:
-        raise rejected(refused, len(stock.records))
+        raise RowsRefused(refused)
 
 
 def _mark_shipped(session: Session, shipment_ids: list[int]) -> None:
